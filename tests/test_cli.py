@@ -1,0 +1,65 @@
+"The console script: doctor, run, results, and its one-line errors."
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from finetune_lessons import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _script(*args, **kw):
+    exe = Path(sys.executable).with_name('finetune-lessons')
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=300, **kw)
+
+
+def test_doctor_reports_profile_and_sources():
+    r = _script('doctor', cwd=ROOT)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for needle in ('torch', 'profile', 'fashion-mnist', 'wordnet', 'fortunes', 'minilm', 'ready for the tiny profile'):
+        assert needle in r.stdout
+
+
+def test_unknown_lesson_is_one_line_exit_2():
+    r = _script('run', 'cats_and_dogs', cwd=ROOT)
+    assert r.returncode == 2 and r.stderr.count('\n') == 1 and "unknown lesson 'cats_and_dogs'" in r.stderr
+    assert 'Traceback' not in r.stderr
+
+
+def test_bad_profile_env_is_one_line(monkeypatch):
+    import os
+    env = {**os.environ, 'FINETUNE_LESSONS_PROFILE': 'huge'}
+    r = _script('run', '--nbs', str(ROOT / 'nbs'), cwd=ROOT, env=env)
+    assert r.returncode == 2 and "unknown profile 'huge'" in r.stderr and 'Traceback' not in r.stderr
+
+
+def _fake_lesson(folder: Path, slug: str, code: str):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'python3', 'language': 'python'}
+    nbformat.write(nb, folder / f'15_{slug}.ipynb')
+
+
+def test_run_executes_saves_copy_and_results(tmp_path, monkeypatch):
+    nbs, out, res = tmp_path / 'nbs', tmp_path / 'runs', tmp_path / 'results'
+    nbs.mkdir()
+    monkeypatch.setenv('FINETUNE_LESSONS_RESULTS', str(res))
+    _fake_lesson(nbs, 'peft', "from finetune_lessons.core import *\n"
+                 "save_results('peft', {'acc': mean_std([0.5, 0.7])}, profile=get_profile(), seeds=[0, 1])")
+    lines = []
+    done = cli.run_lessons(['peft'], 'tiny', nbs, out, echo=lines.append)
+    assert done == [out / '15_peft.ipynb'] and done[0].exists()
+    assert json.loads((res / 'peft.json').read_text())['profile'] == 'tiny'
+    assert lines[0].startswith('profile: tiny')
+
+
+def test_failing_lesson_keeps_executed_copy(tmp_path):
+    nbs, out = tmp_path / 'nbs', tmp_path / 'runs'
+    nbs.mkdir()
+    _fake_lesson(nbs, 'peft', "raise ValueError('boom')")
+    with pytest.raises(cli.LessonError, match="15_peft.ipynb failed: ValueError: boom") as e:
+        cli.run_lessons(['peft'], 'tiny', nbs, out, echo=lambda s: None)
+    assert (out / '15_peft.ipynb').exists() and 'executed copy kept' in str(e.value)

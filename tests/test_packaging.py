@@ -1,0 +1,40 @@
+"The project's own promises: environment.yml agrees with settings.ini; README's test command is what CI runs."
+import re
+from configparser import ConfigParser
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _settings():
+    cfg = ConfigParser(delimiters=['='])
+    cfg.read(ROOT / 'settings.ini')
+    return cfg['DEFAULT']
+
+
+def test_environment_yml_lists_every_requirement():
+    s = _settings()
+    wanted = set(s['requirements'].split()) | set(s['dev_requirements'].split())
+    env = {l.strip()[2:].strip() for l in (ROOT / 'environment.yml').read_text().splitlines() if l.strip().startswith('- ')}
+    assert wanted <= env, f"missing from environment.yml: {sorted(wanted - env)}"
+
+
+def test_torch_is_bounded_not_pinned():
+    reqs = _settings()['requirements'].split()
+    torch_req = next(r for r in reqs if re.match(r'torch\b', r) and not r.startswith('torchvision'))
+    assert '==' not in torch_req, 'pinning torch makes Colab reinstall it'
+
+
+def test_readme_test_command_is_what_ci_runs():
+    readme = (ROOT / 'README.md').read_text()
+    ci = (ROOT / '.ci' / 'run').read_text()
+    cmd = re.search(r'bash setup.sh && (HF_HUB_OFFLINE=1 \.venv/bin/python -m pytest[^\n]*)', readme).group(1).strip()
+    assert cmd in ci
+
+
+def test_exported_names_are_in_all():
+    from finetune_lessons import core, data, train, cli
+    for mod, names in {core: ['set_seed', 'get_device', 'count_params', 'get_profile', 'save_results'],
+                       data: ['fashion_mnist', 'few_shot_indices', 'topic_dataset', 'load_pretrained'],
+                       train: ['fit', 'evaluate'], cli: ['main', 'doctor', 'run_lessons']}.items():
+        assert set(names) <= set(mod.__all__), (mod.__name__, set(names) - set(mod.__all__))

@@ -1,0 +1,42 @@
+"The shared training loop: learns, reports history, handles both batch kinds, rejects bad input."
+import pytest
+import torch
+
+from finetune_lessons.core import LessonError, set_seed
+from finetune_lessons.train import evaluate, fit, tensor_loader
+
+
+def _toy(n=200):
+    set_seed(0)
+    X = torch.randn(n, 2)
+    return X, (X[:, 0] + X[:, 1] > 0).long()
+
+
+def test_fit_learns_a_linear_rule():
+    X, y = _toy()
+    dl = tensor_loader(X, y, batch_size=32, shuffle=True)
+    model = torch.nn.Linear(2, 2)
+    hist = fit(model, dl, epochs=15, lr=0.05, valid_dl=dl, progress=False)
+    assert len(hist) == 15 and hist.last['valid_acc'] > 0.95
+    assert evaluate(model, dl)['acc'] == pytest.approx(hist.last['valid_acc'])
+
+
+def test_fit_only_moves_trainable_parameters():
+    X, y = _toy()
+    model = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    model[0].requires_grad_(False)
+    before = model[0].weight.clone()
+    fit(model, tensor_loader(X, y, 50), epochs=2, progress=False)
+    assert torch.equal(model[0].weight, before)
+
+
+def test_shuffled_loader_repeats_with_seed():
+    X, y = _toy(20)
+    a = [b[1].tolist() for b in tensor_loader(X, y, 5, shuffle=True, seed=1)]
+    assert a == [b[1].tolist() for b in tensor_loader(X, y, 5, shuffle=True, seed=1)]
+
+
+def test_bad_inputs():
+    X, y = _toy(10)
+    with pytest.raises(LessonError, match='must match'): tensor_loader(X, y[:5])
+    with pytest.raises(LessonError, match='no trainable'): fit(torch.nn.Linear(2, 2).requires_grad_(False), tensor_loader(X, y))
