@@ -1,0 +1,65 @@
+"Lesson 1 helpers: the real torchvision loading path offline, model A's cache, checkpoints, bad inputs."
+import pytest
+import torch
+
+from finetune_lessons.core import LessonError
+from finetune_lessons import pretraining as P
+
+
+def test_real_weights_api_loads_a_local_checkpoint(tmp_path):
+    with P.torch_home(tmp_path):
+        path = P.write_stand_in_weights('resnet18', seed=1)
+        assert path.parent == tmp_path / 'hub' / 'checkpoints' and path.name == 'resnet18-f37072fd.pth'
+        model, weights = P.imagenet_resnet('resnet18')
+    saved = torch.load(path, weights_only=True)
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in saved.items())
+    assert len(weights.meta['categories']) == 1000 and not model.training
+
+
+def test_top_k_uses_the_weights_transforms(tmp_path):
+    from finetune_lessons.data import sample_photo
+    with P.torch_home(tmp_path):
+        P.write_stand_in_weights('resnet18')
+        model, weights = P.imagenet_resnet('resnet18')
+    top = P.top_k(model, weights, sample_photo('coffee'), k=3)
+    assert len(top) == 3 and top[0][1] >= top[1][1] >= top[2][1]
+
+
+def test_imagenet_bad_inputs(tmp_path):
+    with pytest.raises(LessonError, match="unknown model 'vgg99'"): P.imagenet_resnet('vgg99')
+    with P.torch_home(tmp_path):  # empty hub cache and no network here
+        with pytest.raises(LessonError, match='FINETUNE_LESSONS_PROFILE=tiny'): P.imagenet_resnet('resnet18')
+        P.write_stand_in_weights('resnet18').write_bytes(b'garbage')
+        with pytest.raises(LessonError, match='is corrupt'): P.imagenet_resnet('resnet18')
+
+
+def test_checkpoint_round_trip_and_mismatch(tmp_path):
+    m = P.SmallCNN().eval()
+    p = P.save_checkpoint(m, tmp_path / 'm.safetensors', {'note': 'x'})
+    m2 = P.SmallCNN().eval()
+    assert P.load_checkpoint(p, m2) == {'note': 'x'}
+    x = torch.randn(3, 1, 28, 28)
+    with torch.no_grad(): assert torch.equal(m(x), m2(x))
+    with pytest.raises(LessonError, match='does not fit'): P.load_checkpoint(p, P.SmallCNN(channels=(8, 8, 8, 8)))
+    with pytest.raises(LessonError, match='no checkpoint'): P.load_checkpoint(tmp_path / 'none.safetensors', m2)
+
+
+def test_model_a_cache_rebuilds_corrupt_file(tmp_path, monkeypatch):
+    monkeypatch.setenv('FINETUNE_LESSONS_CACHE', str(tmp_path))
+    cfg = P.PretrainConfig(epochs=1, max_images=300)
+    msgs = []
+    a, meta = P.model_a(cfg, echo=msgs.append)
+    assert 'pretrained' in msgs[-1] and meta['n_train'] == 300
+    b, _ = P.model_a(cfg, echo=msgs.append)
+    assert 'loaded from cache' in msgs[-1]
+    assert all(torch.equal(v, b.state_dict()[k]) for k, v in a.state_dict().items())
+    ckpt = next((tmp_path / 'checkpoints').glob('model_a-*.safetensors'))
+    ckpt.write_bytes(b'\x00' * 64)
+    P.model_a(cfg, echo=msgs.append)
+    assert any('rebuilding' in m for m in msgs) and 'pretrained' in msgs[-1]
+
+
+def test_small_cnn_named_children():
+    m = P.SmallCNN(n_classes=3, channels=(4, 8))
+    assert [n for n, _ in m.named_children()] == ['block1', 'block2', 'pool', 'head']
+    assert m(torch.zeros(2, 1, 28, 28)).shape == (2, 3)
