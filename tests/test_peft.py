@@ -1,0 +1,97 @@
+"LoRA from scratch: exact equality at init, trainable counts, merge equality, parity with peft; adapters; bad inputs."
+import copy
+
+import pytest
+import torch
+import torch.nn as nn
+
+from finetune_lessons.core import LessonError, count_params
+from finetune_lessons.peft import (AdaptedLinear, LoRALinear, add_adapters, add_lora, bitfit, merge_lora, saved_size,
+                                   trainable_state_dict)
+
+
+def _bert(layers=2):
+    from transformers import BertConfig, BertForSequenceClassification
+    torch.manual_seed(0)
+    return BertForSequenceClassification(BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=layers,
+                                                    num_attention_heads=2, intermediate_size=64, num_labels=3)).eval()
+
+
+X = torch.randint(5, 100, (4, 10))
+
+
+def test_lora_linear_attributes_and_init():
+    base = nn.Linear(10, 6)
+    l = LoRALinear(base, r=4, alpha=8, dropout=0.1)
+    assert l.base_layer is base and l.scaling == 2 and l.lora_A.bias is None and l.lora_B.bias is None
+    assert torch.count_nonzero(l.lora_B.weight) == 0 and torch.count_nonzero(l.lora_A.weight) > 0
+    assert not base.weight.requires_grad and l.lora_A.weight.requires_grad
+    l.eval(); x = torch.randn(5, 10)
+    with torch.no_grad(): assert torch.equal(l(x), base(x))
+
+
+def test_add_lora_equals_base_at_init_and_counts():
+    m = _bert()
+    ref = copy.deepcopy(m)
+    add_lora(m, ['query', 'value'], r=4, alpha=8)
+    with torch.no_grad(): assert torch.equal(m(X).logits, ref(X).logits)
+    assert count_params(m)[0] == 2 * 2 * 4 * (32 + 32)  # layers × targets × r × (d_in + d_out)
+    assert all('lora_' in n for n, p in m.named_parameters() if p.requires_grad)
+
+
+def test_merge_gives_plain_linear_with_identical_outputs():
+    m = add_lora(_bert(), ['query', 'value', 'dense'], r=2)
+    with torch.no_grad():
+        for n, p in m.named_parameters():
+            if 'lora_B' in n: p.normal_()
+        before = m(X).logits
+        merge_lora(m)
+        after = m(X).logits
+    assert not any(isinstance(x, LoRALinear) for x in m.modules())
+    assert type(m.bert.encoder.layer[0].attention.self.query) is nn.Linear
+    assert torch.allclose(before, after, atol=1e-4)
+
+
+def test_unmerge_restores_weights():
+    base = nn.Linear(4, 4); w = base.weight.clone()
+    l = LoRALinear(base, r=2)
+    with torch.no_grad(): l.lora_B.weight.normal_()
+    l.merge(); assert not torch.equal(base.weight, w)
+    l.unmerge(); assert torch.allclose(base.weight, w, atol=1e-6)
+
+
+def test_parity_with_peft_given_same_weights():
+    from peft import LoraConfig, get_peft_model
+    m = _bert()
+    theirs = get_peft_model(copy.deepcopy(m), LoraConfig(r=4, lora_alpha=8, target_modules=['query', 'value']))
+    ours = add_lora(copy.deepcopy(m), ['query', 'value'], r=4, alpha=8)
+    with torch.no_grad():
+        src = {}
+        for n, p in theirs.named_parameters():
+            if 'lora_' in n: p.normal_(); src[n.replace('base_model.model.', '').replace('.default', '')] = p
+        for n, p in ours.named_parameters():
+            if 'lora_' in n: p.copy_(src[n])
+        assert torch.allclose(theirs(X).logits, ours(X).logits, atol=1e-5)
+    assert count_params(ours)[0] == sum(p.numel() for p in theirs.parameters() if p.requires_grad)
+
+
+def test_lora_bad_inputs():
+    with pytest.raises(LessonError, match=r"match no nn.Linear: choose from \[.*'query'"): add_lora(_bert(), ['q_proj'])
+    with pytest.raises(LessonError, match='at least 1'): LoRALinear(nn.Linear(2, 2), r=0)
+    with pytest.raises(LessonError, match='wraps nn.Linear'): LoRALinear(nn.Embedding(3, 2))
+
+
+def test_adapters_start_as_identity_and_are_placed_twice_per_layer():
+    m = _bert(layers=3); ref = copy.deepcopy(m)
+    add_adapters(m, bottleneck=4)
+    assert sum(isinstance(x, AdaptedLinear) for x in m.modules()) == 6
+    with torch.no_grad(): assert torch.allclose(m(X).logits, ref(X).logits)
+    assert {n.split('.')[-2] for n, p in m.named_parameters() if p.requires_grad} <= {'down', 'up', 'LayerNorm'}
+    with pytest.raises(LessonError, match='match no nn.Linear'): add_adapters(nn.Sequential(nn.Linear(2, 2)))
+
+
+def test_bitfit_and_saved_state_hold_only_trainables():
+    m = bitfit(_bert())
+    sd = trainable_state_dict(m)
+    assert sd and all(k.endswith('bias') for k in sd)
+    assert saved_size(m) < 4 * sum(p.numel() for p in m.parameters()) / 10
