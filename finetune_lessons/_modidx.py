@@ -204,4 +204,6 @@ d = { 'settings': { 'branch': 'main',
                                         'finetune_lessons.train._step': ('train.html#_step', 'finetune_lessons/train.py'),
                                         'finetune_lessons.train.evaluate': ('train.html#evaluate', 'finetune_lessons/train.py'),
                                         'finetune_lessons.train.fit': ('train.html#fit', 'finetune_lessons/train.py'),
+                                        'finetune_lessons.train.make_accelerator': ( 'train.html#make_accelerator',
+                                                                                     'finetune_lessons/train.py'),
                                         'finetune_lessons.train.tensor_loader': ('train.html#tensor_loader', 'finetune_lessons/train.py')}}}
