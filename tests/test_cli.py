@@ -63,3 +63,12 @@ def test_failing_lesson_keeps_executed_copy(tmp_path):
     with pytest.raises(cli.LessonError, match="15_peft.ipynb failed: ValueError: boom") as e:
         cli.run_lessons(['peft'], 'tiny', nbs, out, echo=lambda s: None)
     assert (out / '15_peft.ipynb').exists() and 'executed copy kept' in str(e.value)
+
+
+def test_docs_site_builds_offline(tmp_path):
+    r = _script('docs', '--out', str(tmp_path / 'site'), cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-1000:]
+    pages = {p.name for p in (tmp_path / 'site').glob('*.html')}
+    assert {'index.html', '11_imagenet_pretraining.html', '15_peft.html'} <= pages
+    lesson = (tmp_path / 'site' / '12_cnn_features.html').read_text()
+    assert 'data:image/png;base64' in lesson  # the stored plots are in the page
