@@ -21,7 +21,15 @@ fi
 
 # 2. A virtual environment with the package (editable) and its dev tools.
 PY=${PYTHON:-python3}
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
+if [ ! -x .venv/bin/python ]; then
+  # PyPI's Linux torch wheel is a CUDA build: the venv takes about 6.5 GB, and pip needs room to unpack it.
+  free_gb=$(( $(df -Pk . | awk 'NR==2 {print $4}') / 1048576 ))
+  if [ "$free_gb" -lt 8 ]; then
+    echo "setup.sh: only ${free_gb} GB free here; the environment needs about 8 GB (torch is large): free some disk, then re-run" >&2
+    exit 1
+  fi
+  "$PY" -m venv .venv
+fi
 .venv/bin/python -m pip install -q --upgrade pip
 # CONSTRAINTS pins exact versions for reproducible runs (CI sets it); unset, pip picks current releases.
 .venv/bin/python -m pip install -q ${CONSTRAINTS:+-c "$CONSTRAINTS"} -e ".[dev]"

@@ -75,21 +75,32 @@ def _execute(src: Path, dst: Path, timeout: int) -> float:
     nbformat.write(nb, dst)
     return t.seconds
 
-def run_lessons(names=(), profile: str | None = None, folder=None, out_dir=None, timeout: int = 1800, echo=print) -> list[Path]:
-    "Execute the lessons `names` (default: all present) in `profile`; return the executed copies' paths."
+def run_lessons(names=(), profile: str | None = None, folder=None, out_dir=None, timeout: int = 1800,
+                jobs: int | None = None, echo=print) -> list[Path]:
+    "Execute the lessons `names` (default: all) in `profile`, `jobs` at a time; return the executed copies' paths."
+    from concurrent.futures import ThreadPoolExecutor
     paths = resolve_lessons(names, folder)
     prof = get_profile(profile)  # validates the name before any kernel starts
+    if jobs is None: jobs = 1 if prof.full else min(2, os.cpu_count() or 1)
+    if jobs < 1: raise LessonError(f"jobs must be at least 1, got {jobs}")
     os.environ[PROFILE_ENV] = profile or os.environ.get(PROFILE_ENV, 'auto')
+    if jobs > 1: os.environ.setdefault('OMP_NUM_THREADS', str(max(1, (os.cpu_count() or 1) // jobs)))  # kernels inherit it
     out_dir = Path(out_dir) if out_dir else (repo_root() or Path.cwd()) / 'runs'
     out_dir.mkdir(parents=True, exist_ok=True)
-    echo(str(prof))
-    done = []
-    for src in paths:
+    queue = paths if jobs == 1 else sorted(  # lesson 1 first (it trains model A), then the longer, later lessons first
+        paths, key=lambda p: (p.stem.split('_', 1)[1] != 'imagenet_pretraining', -paths.index(p)))
+    echo(f"{prof}; {len(paths)} lesson(s), {jobs} at a time")
+
+    def one(src):
         echo(f"running {src.name} ...")
         secs = _execute(src, out_dir / src.name, timeout)
-        echo(f"  done in {secs:.0f} s -> {out_dir / src.name}")
-        done.append(out_dir / src.name)
-    return done
+        echo(f"  {src.name} done in {secs:.0f} s -> {out_dir / src.name}")
+    with Timer() as t, ThreadPoolExecutor(jobs) as pool:
+        futures = [pool.submit(one, src) for src in queue]
+    failed = [str(f.exception()) for f in futures if f.exception() is not None]
+    if failed: raise LessonError('; '.join(failed))
+    echo(f"{len(paths)} lesson(s) in {t.seconds:.0f} s")
+    return [out_dir / src.name for src in paths]
 
 # %% ../nbs/03_cli.ipynb #1d75e85e
 def _version(pkg: str) -> str:
@@ -164,7 +175,9 @@ def main(argv=None) -> int:
     run.add_argument('--profile', choices=('tiny', 'full', 'auto'), default=None, help=f"default: ${PROFILE_ENV} or auto")
     run.add_argument('--nbs', default=None, help='folder of the lesson notebooks (default: ./nbs of this repository)')
     run.add_argument('--out', default=None, help='where executed copies go (default: runs/)')
-    sub.add_parser('results', help='print the results table of the lessons run so far')
+    run.add_argument('--jobs', type=int, default=None, help='lessons at a time (default: 2 in the tiny profile on 2+ cores, else 1)')
+    results = sub.add_parser('results', help='print the results table of the lessons run so far')
+    results.add_argument('--all', action='store_true', help='every metric, not only each lesson\'s headline ones')
     docs = sub.add_parser('docs', help='render the notebooks (with their outputs) to a static HTML site, offline')
     docs.add_argument('--out', default=None, help='output folder (default: _site/)')
     docs.add_argument('--nbs', default=None, help='folder of the notebooks (default: ./nbs of this repository)')
@@ -174,8 +187,9 @@ def main(argv=None) -> int:
         if args.command == 'docs':
             print(f"site written: {build_site(args.nbs, args.out)} (serve it: python -m http.server -d {Path(args.out or '_site')})")
             return 0
-        if args.command == 'run': run_lessons(args.lessons, args.profile, args.nbs, args.out)
-        print(results_table())
+        if args.command == 'run': run_lessons(args.lessons, args.profile, args.nbs, args.out, jobs=args.jobs)
+        print(results_table(full=getattr(args, 'all', False)))
+        if args.command == 'run': print("every metric: finetune-lessons results --all")
         return 0
     except LessonError as e:
         print(f"finetune-lessons: error: {e}", file=sys.stderr)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #f7cdb288
 from __future__ import annotations
-import json, os, platform, random, socket, time
+import fnmatch, json, os, platform, random, socket, time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,13 +131,14 @@ def fmt_mean_std(m: dict, digits: int = 3) -> str:
 
 # %% ../nbs/00_core.ipynb #cd644678
 def save_results(lesson: str, metrics: dict, *, profile: Profile, seeds=(), wall_time_s: float | None = None,
-                 device=None, path: Path | str | None = None) -> Path:
-    "Write `results/<lesson>.json` with the run's context and `metrics`; returns its path."
+                 device=None, headline=(), path: Path | str | None = None) -> Path:
+    "Write `results/<lesson>.json` with the run's context, `metrics` and the `headline` metric patterns; returns its path."
+    if isinstance(headline, str): headline = [headline]
     record = dict(lesson=lesson, profile=profile.name, profile_reason=profile.reason,
                   device=str(device or get_device()), seeds=list(seeds),
                   wall_time_s=None if wall_time_s is None else round(float(wall_time_s), 2),
                   torch=torch.__version__, python=platform.python_version(),
-                  finished=time.strftime('%Y-%m-%dT%H:%M:%S%z'), metrics=metrics)
+                  finished=time.strftime('%Y-%m-%dT%H:%M:%S%z'), headline=list(headline), metrics=metrics)
     path = Path(path) if path else results_dir() / f"{lesson}.json"
     path.write_text(json.dumps(record, indent=1, default=float))
     return path
@@ -165,15 +166,16 @@ def _fmt(v) -> str:
     if isinstance(v, (list, tuple)): return ', '.join(_fmt(x) for x in v)
     return str(v)
 
-def results_table(records: list[dict] | None = None) -> str:
-    "One plain-text table of every lesson's headline metrics."
+def results_table(records: list[dict] | None = None, full: bool = False) -> str:
+    "One plain-text table across lessons: each lesson's headline metrics, or every metric with `full=True`."
     records = load_results() if records is None else records
     if not records: return "no results yet: run a lesson (finetune-lessons run)"
     rows = [('lesson', 'profile', 'metric', 'value')]
     for r in records:
-        head = (r['lesson'], r['profile'])
+        head, patterns = (r['lesson'], r['profile']), r.get('headline') or ['*']
         rows.append((*head, 'wall_time_s', _fmt(r.get('wall_time_s'))))
-        rows += [(*head, k, _fmt(v)) for k, v in _flatten(r.get('metrics', {}))]
+        rows += [(*head, k, _fmt(v)) for k, v in _flatten(r.get('metrics', {}))
+                 if full or any(fnmatch.fnmatchcase(k, pat) for pat in patterns)]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ['  '.join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, '  '.join('-' * w for w in widths))

