@@ -40,6 +40,9 @@ echo "torch before: $before"
 echo "torch after:  $after"
 [ "$before" = "$after" ] || { echo "colab_check: the setup cell replaced torch" >&2; exit 1; }
 
+echo "== finetune-lessons doctor, from the install"
+(cd "$sim" && "$sim/venv/bin/finetune-lessons" doctor | tail -7)
+
 echo "== each lesson's first cells, in the 'Colab' venv"
 "$py" -m ipykernel install --prefix "$sim/venv" --name colabsim >/dev/null
 (cd "$sim" && HF_HUB_OFFLINE=1 FINETUNE_LESSONS_PROFILE=tiny "$py" - "$repo" <<'EOF'
