@@ -158,8 +158,16 @@ def build_site(folder=None, out_dir=None) -> Path:
     if not pages: raise LessonError(f"no notebooks in {src}")
     for nb_path in pages:
         nb = nbformat.read(nb_path, as_version=4)
-        nb.cells = [c for c in nb.cells if not c.source.lstrip().startswith(('#| hide', '#|hide'))]  # docs skip hidden cells
+        cells = []
+        for c in nb.cells:
+            if c.cell_type == 'code':
+                if c.source.lstrip().startswith(('#| hide', '#|hide')): continue  # docs skip hidden cells
+                c.source = '\n'.join(l for l in c.source.splitlines() if not l.startswith('#|')).strip('\n')
+                if not c.source and not c.get('outputs'): continue  # a cell that held only directives
+            cells.append(c)
+        nb.cells = cells
         html, _ = exporter.from_notebook_node(nb, resources={'metadata': {'name': nb_path.stem}})
+        html = html.replace('</head>', '<style>.jp-InputPrompt, .jp-OutputPrompt {visibility: hidden;}</style></head>', 1)
         html = re.sub(r'href="([\w.-]+)\.ipynb"', r'href="\1.html"', html)  # links between notebooks
         (out / f"{nb_path.stem}.html").write_text(html, encoding='utf-8')
     return out / 'index.html'
