@@ -64,7 +64,7 @@ def _execute(src: Path, dst: Path, timeout: int) -> float:
     "Execute notebook `src` in a fresh kernel; write the executed copy to `dst`; return seconds."
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
     nb = nbformat.read(src, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(src.parent)}})
     with Timer() as t:
@@ -72,6 +72,11 @@ def _execute(src: Path, dst: Path, timeout: int) -> float:
         except CellExecutionError as e:
             nbformat.write(nb, dst)
             raise LessonError(f"{src.name} failed: {e.ename}: {e.evalue} (executed copy kept at {dst})") from None
+        except (CellTimeoutError, DeadKernelError) as e:  # a cell over `timeout` s, or the kernel killed (often: out of memory)
+            nbformat.write(nb, dst)
+            fix = f"a cell ran over {timeout} s: raise it with --timeout" if isinstance(e, CellTimeoutError) else \
+                  "the kernel died, often out of memory: close other programs or use the tiny profile"
+            raise LessonError(f"{src.name} stopped: {type(e).__name__}: {fix} (executed copy kept at {dst})") from None
     nbformat.write(nb, dst)
     return t.seconds
 
@@ -184,6 +189,7 @@ def main(argv=None) -> int:
     run.add_argument('--nbs', default=None, help='folder of the lesson notebooks (default: ./nbs of this repository)')
     run.add_argument('--out', default=None, help='where executed copies go (default: runs/)')
     run.add_argument('--jobs', type=int, default=None, help='lessons at a time (default: 2 in the tiny profile on 2+ cores, else 1)')
+    run.add_argument('--timeout', type=int, default=1800, help='seconds one cell may run (default: 1800)')
     results = sub.add_parser('results', help='print the results table of the lessons run so far')
     results.add_argument('--all', action='store_true', help='every metric, not only each lesson\'s headline ones')
     docs = sub.add_parser('docs', help='render the notebooks (with their outputs) to a static HTML site, offline')
@@ -195,7 +201,7 @@ def main(argv=None) -> int:
         if args.command == 'docs':
             print(f"site written: {build_site(args.nbs, args.out)} (serve it: python -m http.server -d {Path(args.out or '_site')})")
             return 0
-        if args.command == 'run': run_lessons(args.lessons, args.profile, args.nbs, args.out, jobs=args.jobs)
+        if args.command == 'run': run_lessons(args.lessons, args.profile, args.nbs, args.out, timeout=args.timeout, jobs=args.jobs)
         print(results_table(full=getattr(args, 'all', False)))
         if args.command == 'run': print("every metric: finetune-lessons results --all")
         return 0

@@ -106,3 +106,12 @@ def test_results_shows_headline_metrics_and_all_on_request(tmp_path, monkeypatch
     assert 'table.full.accuracy' in short and '0.650 ± 0.050' in short and 'table.full.lr' not in short
     assert cli.main(['results', '--all']) == 0
     assert 'table.full.lr' in capsys.readouterr().out
+
+
+def test_cell_timeout_is_one_line_and_keeps_the_copy(tmp_path):
+    nbs, out = tmp_path / 'nbs', tmp_path / 'runs'
+    nbs.mkdir()
+    _fake_lesson(nbs, 'peft', "import time; time.sleep(30)")
+    with pytest.raises(cli.LessonError, match="15_peft.ipynb stopped: CellTimeoutError: a cell ran over 2 s: raise it with --timeout") as e:
+        cli.run_lessons(['peft'], 'tiny', nbs, out, timeout=2, echo=lambda s: None)
+    assert (out / '15_peft.ipynb').exists() and '\n' not in str(e.value)
