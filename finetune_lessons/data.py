@@ -222,7 +222,10 @@ def load_pretrained(name_or_path: str | Path, auto_cls=None, tokenizer: bool = T
 
 # %% ../nbs/01_data.ipynb #708d4ac1
 def load_hub_dataset(name: str, *args, **kwargs):
-    "`datasets.load_dataset(name, ...)` with one-line errors for a missing library or network."
+    "`datasets.load_dataset(name, ...)` with one-line errors for a bare name, a missing library or no network."
+    if '/' not in name:
+        raise LessonError(f"dataset {name!r} needs its owner's name, e.g. 'stanfordnlp/imdb' or 'nyu-mll/glue': "
+                          "recent `datasets` releases refuse names without one")
     if not hub_reachable():
         raise LessonError(f"cannot fetch dataset {name!r}: no network or HF_HUB_OFFLINE is set; "
                           "run the tiny profile: export FINETUNE_LESSONS_PROFILE=tiny")

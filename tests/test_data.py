@@ -61,9 +61,10 @@ def test_bad_image_inputs(tmp_path):
 
 def test_pretrained_loader_offline_errors(monkeypatch, tmp_path):
     monkeypatch.setenv('HF_HUB_OFFLINE', '1')
-    with pytest.raises(LessonError, match='FINETUNE_LESSONS_PROFILE=tiny'): data.load_pretrained('bert-base-uncased')
+    with pytest.raises(LessonError, match='FINETUNE_LESSONS_PROFILE=tiny'): data.load_pretrained('google-bert/bert-base-uncased')
     with pytest.raises(LessonError, match='not a complete model folder'): data.load_pretrained(tmp_path)
-    with pytest.raises(LessonError, match='FINETUNE_LESSONS_PROFILE=tiny'): data.load_hub_dataset('glue', 'sst2')
+    with pytest.raises(LessonError, match='FINETUNE_LESSONS_PROFILE=tiny'): data.load_hub_dataset('nyu-mll/glue', 'sst2')
+    with pytest.raises(LessonError, match="needs its owner's name"): data.load_hub_dataset('glue', 'sst2')
 
 
 def test_packaged_minilm_loads_offline(monkeypatch):

@@ -103,7 +103,7 @@ def test_mean_pool_ignores_padding():
 
 
 def test_full_profile_loader_reads_a_checkpoint_in_the_hub_cache_layout(tmp_path):
-    "bert-base-uncased is loaded by name, offline, from a locally made checkpoint in the real cache layout."
+    "google-bert/bert-base-uncased is loaded by name, offline, from a locally made checkpoint in the real cache layout."
     script = textwrap.dedent(f"""
         import os, torch
         os.environ['HF_HOME'] = {str(tmp_path)!r}; os.environ['HF_HUB_OFFLINE'] = '1'
@@ -112,10 +112,10 @@ def test_full_profile_loader_reads_a_checkpoint_in_the_hub_cache_layout(tmp_path
         from finetune_lessons.data import load_pretrained
         from finetune_lessons.mlm import train_wordpiece, small_bert, encode, mask_tokens, pretrain_mlm, mlm_eval_loss, fill_mask
         tok = train_wordpiece(['the cat sat on the mat'] * 50, vocab_size=40)
-        snap = Path({str(tmp_path)!r}) / 'hub' / 'models--bert-base-uncased' / 'snapshots' / ('0' * 40)
+        snap = Path({str(tmp_path)!r}) / 'hub' / 'models--google-bert--bert-base-uncased' / 'snapshots' / ('0' * 40)
         small_bert(tok.vocab_size, hidden=16, layers=1).save_pretrained(snap); tok.save_pretrained(snap)
         (snap.parent.parent / 'refs').mkdir(); (snap.parent.parent / 'refs' / 'main').write_text('0' * 40)
-        t, m = load_pretrained('bert-base-uncased', AutoModelForMaskedLM)
+        t, m = load_pretrained('google-bert/bert-base-uncased', AutoModelForMaskedLM)
         ids = encode(t, ['the cat sat on the mat'] * 8, 10)
         ev = mask_tokens(ids, mask_token_id=t.mask_token_id, vocab_size=t.vocab_size, special_token_ids=t.all_special_ids,
                          mlm_probability=0.5, generator=torch.Generator().manual_seed(0))
