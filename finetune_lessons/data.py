@@ -14,7 +14,7 @@ from PIL import Image, UnidentifiedImageError
 from .core import LessonError, Profile, cache_dir, hub_reachable
 
 # %% auto #0
-__all__ = ['INSTALL_HINTS', 'FASHION_CLASSES', 'FASHION_DIRS', 'PHOTOS', 'WORDNET_DIRS', 'NOUN_LEXNAMES', 'TOPICS',
+__all__ = ['INSTALL_HINTS', 'DATA_ENV', 'FASHION_CLASSES', 'FASHION_DIRS', 'PHOTOS', 'WORDNET_DIRS', 'NOUN_LEXNAMES', 'TOPICS',
            'FORTUNE_DIRS', 'MINILM_HUB', 'read_idx', 'fashion_mnist', 'digits', 'few_shot_indices', 'relabel',
            'load_image', 'sample_photo', 'wordnet_glosses', 'topic_dataset', 'fortunes', 'text_corpus', 'minilm_dir',
            'load_pretrained', 'load_hub_dataset']
@@ -28,8 +28,11 @@ INSTALL_HINTS = {
     'datasets': 'pip install datasets',
 }
 
+DATA_ENV = {'fashion-mnist': 'FASHION_MNIST_DIR', 'wordnet': 'WORDNET_DIR', 'fortunes': 'FORTUNES_DIR'}
+
 def _missing(what: str, looked: str) -> LessonError:
-    return LessonError(f"{what} not found ({looked}): install it with `{INSTALL_HINTS[what]}`")
+    other = f", or set {DATA_ENV[what]} to a folder that holds it" if what in DATA_ENV else ''
+    return LessonError(f"{what} not found ({looked}): install it with `{INSTALL_HINTS[what]}`{other}")
 
 # %% ../nbs/01_data.ipynb #c3e18be2
 FASHION_CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',

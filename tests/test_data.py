@@ -72,3 +72,17 @@ def test_packaged_minilm_loads_offline(monkeypatch):
     tok, model = data.load_pretrained(data.minilm_dir())
     out = model(**tok(['pretraining then fine-tuning'], return_tensors='pt'))
     assert out.last_hidden_state.shape[-1] == 384
+
+
+def test_missing_source_names_its_folder_variable(monkeypatch, tmp_path):
+    monkeypatch.setattr(data, 'WORDNET_DIRS', (tmp_path,))
+    monkeypatch.delenv('WORDNET_DIR', raising=False)
+    with pytest.raises(LessonError, match='or set WORDNET_DIR to a folder'): data.wordnet_glosses()
+
+
+def test_fortunes_from_a_folder_named_by_the_environment(monkeypatch, tmp_path):
+    (tmp_path / 'lessons').write_text('Pretrain once.\n%\nFine-tune\n  often.\n%\n')
+    (tmp_path / 'lessons.dat').write_bytes(b'')  # strfile's index: its presence marks a fortune file
+    monkeypatch.setattr(data, 'FORTUNE_DIRS', ())
+    monkeypatch.setenv('FORTUNES_DIR', str(tmp_path))
+    assert data.fortunes() == [('lessons', 'Pretrain once.'), ('lessons', 'Fine-tune often.')]
