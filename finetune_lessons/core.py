@@ -14,7 +14,7 @@ import torch
 # %% auto #0
 __all__ = ['PROFILES', 'PROFILE_ENV', 'LessonError', 'set_seed', 'get_device', 'count_params', 'Profile', 'hub_reachable',
            'get_profile', 'pick', 'cache_dir', 'repo_root', 'results_dir', 'mean_std', 'fmt_mean_std', 'save_results',
-           'load_results', 'results_table', 'Timer']
+           'load_results', 'results_table', 'Timer', 'check_answer']
 
 # %% ../nbs/00_core.ipynb #d121dcfd
 class LessonError(Exception):
@@ -186,3 +186,10 @@ class Timer:
     "Context manager: `with Timer() as t: ...`, then `t.seconds`."
     def __enter__(self): self.start = time.perf_counter(); self.seconds = 0.0; return self
     def __exit__(self, *exc): self.seconds = time.perf_counter() - self.start
+
+# %% ../nbs/00_core.ipynb #09925d8c
+def check_answer(answer, right, hint: str, name: str = 'the answer') -> bool | None:
+    "Self-check: None (with a reminder) while `answer` is None, else whether it equals `right` (with `hint` if not)."
+    if answer is None: print(f"exercise not answered yet: set {name} and re-run this cell"); return None
+    print('correct!' if answer == right else f"not quite: {hint}")
+    return answer == right

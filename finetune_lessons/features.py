@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import LessonError
+from .core import LessonError, check_answer
 
 # %% auto #0
 __all__ = ['plot_filters', 'natural_patches', 'ica_filters', 'orientation_selectivity', 'stage_outputs', 'stage_features',
@@ -125,7 +125,5 @@ def relative_weight_change(before: nn.Module, after: nn.Module, stages) -> dict[
 # %% ../nbs/12_cnn_features.ipynb #ae9be6b2
 def check_best_stage(answer: str | None, probe_row: list, stages) -> bool | None:
     "Self-check: is `answer` the stage whose probe accuracy (list of mean_std dicts) is highest?"
-    if answer is None: print('exercise not answered yet: set answer_1 and re-run this cell'); return None
     right = stages[int(np.argmax([s['mean'] for s in probe_row]))]
-    print('correct!' if answer == right else f"not quite: compare the means in the digits row")
-    return answer == right
+    return check_answer(answer, right, 'compare the means in the digits row', 'answer_1')

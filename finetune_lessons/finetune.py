@@ -9,11 +9,11 @@ import copy, time
 import torch
 import torch.nn as nn
 
-from .core import LessonError
+from .core import LessonError, check_answer
 
 # %% auto #0
-__all__ = ['freeze', 'unfreeze', 'trainable_parameters', 'layerwise_lr_groups', 'new_head', 'check_optimizer', 'cached_features',
-           'transfer_first', 'time_probe_training', 'check_raises']
+__all__ = ['HEAD_NAMES', 'freeze', 'unfreeze', 'trainable_parameters', 'layerwise_lr_groups', 'head_name', 'new_head',
+           'check_optimizer', 'cached_features', 'transfer_first', 'time_probe_training', 'check_raises']
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #f2cb52d8
 def _bn_stay_eval(module, inputs):
@@ -73,14 +73,21 @@ def layerwise_lr_groups(model: nn.Module, lr: float, decay: float = 0.3, groups=
         if params: out.append({'params': params, 'lr': lr * decay ** depth, 'name': name})
     return out[::-1]
 
+HEAD_NAMES = ('head', 'fc', 'classifier')  # model A, torchvision ResNets, transformers classifiers
+
+def head_name(model: nn.Module, kind=nn.Module) -> str:
+    "The attribute holding `model`'s output layer: the first of `head`, `fc`, `classifier` that is a `kind`."
+    name = next((a for a in HEAD_NAMES if isinstance(getattr(model, a, None), kind)), None)
+    if name is None:
+        what = 'nn.Linear ' if kind is nn.Linear else ''
+        raise LessonError(f"{type(model).__name__} has no {what}`head`, `fc` or `classifier`: set the output layer by hand")
+    return name
+
 def new_head(model: nn.Module, n_classes: int) -> nn.Module:
     "Replace the output layer (`head`, `fc` or `classifier`, an nn.Linear) with a fresh one for `n_classes`."
-    for attr in ('head', 'fc', 'classifier'):
-        old = getattr(model, attr, None)
-        if isinstance(old, nn.Linear):
-            setattr(model, attr, nn.Linear(old.in_features, n_classes))
-            return model
-    raise LessonError(f"{type(model).__name__} has no nn.Linear `head`, `fc` or `classifier` to replace: set it by hand")
+    name = head_name(model, nn.Linear)
+    setattr(model, name, nn.Linear(getattr(model, name).in_features, n_classes))
+    return model
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #8e644d20
 def check_optimizer(model: nn.Module, opt: torch.optim.Optimizer) -> None:
@@ -101,8 +108,7 @@ def check_optimizer(model: nn.Module, opt: torch.optim.Optimizer) -> None:
 @torch.no_grad()
 def cached_features(model: nn.Module, X: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     "Penultimate features of `X` from `model` with its head (`head`/`fc`/`classifier`) bypassed, in eval mode: (N, d)."
-    attr = next((a for a in ('head', 'fc', 'classifier') if isinstance(getattr(model, a, None), nn.Module)), None)
-    if attr is None: raise LessonError(f"{type(model).__name__} has no `head`, `fc` or `classifier` to bypass")
+    attr = head_name(model)
     head, was_training = getattr(model, attr), model.training
     setattr(model, attr, nn.Identity()); model.eval()
     try:
@@ -134,16 +140,15 @@ def time_probe_training(backbone: nn.Module, X: torch.Tensor, y: torch.Tensor, n
             if features_each_step or feats is None: feats = cached_features(frozen, X)
             loss = nn.functional.cross_entropy(head(feats), y)
             opt.zero_grad(); loss.backward(); opt.step()
-        return time.perf_counter() - start, head
-    naive_s, h1 = train(True)
-    cached_s, h2 = train(False)
+        return time.perf_counter() - start
+    naive_s, cached_s = train(True), train(False)
     return {'naive_s': naive_s, 'cached_s': cached_s, 'speedup': naive_s / cached_s, 'n_images': len(X), 'steps': steps}
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #6e13132d
 def check_raises(answer: bool | None, fn) -> bool | None:
     "Self-check: `answer` is True exactly when calling `fn()` raises a LessonError."
-    if answer is None: print('exercise not answered yet: set the answer and re-run this cell'); return None
-    try: fn(); raised = False
-    except LessonError as e: raised = True; print('check_optimizer says:', e)
-    print('correct!' if answer == raised else 'not quite: run check_optimizer yourself and read its message')
-    return answer == raised
+    raised = None
+    if answer is not None:
+        try: fn(); raised = False
+        except LessonError as e: raised = True; print('check_optimizer says:', e)
+    return check_answer(answer, raised, 'run check_optimizer yourself and read its message', 'answer_1')

@@ -16,8 +16,7 @@ from .core import LessonError, set_seed
 
 # %% auto #0
 __all__ = ['SPECIAL_TOKENS', 'mask_tokens', 'train_wordpiece', 'encode', 'small_bert', 'mlm_loss', 'mlm_eval_loss',
-           'unigram_cross_entropy', 'pretrain_mlm', 'fill_mask', 'MeanPoolClassifier', 'mean_pooled_features',
-           'check_count']
+           'unigram_cross_entropy', 'pretrain_mlm', 'fill_mask', 'MeanPoolClassifier', 'mean_pooled_features']
 
 # %% ../nbs/14_masked_lm.ipynb #54dd5c86
 def mask_tokens(input_ids: torch.Tensor, *, mask_token_id: int, vocab_size: int, special_token_ids=(),
@@ -167,10 +166,3 @@ def mean_pooled_features(encoder: nn.Module, input_ids: torch.Tensor, attention_
            for i in range(0, len(input_ids), batch_size)]
     encoder.train(was_training)
     return torch.cat(out)
-
-# %% ../nbs/14_masked_lm.ipynb #2d3d7a89
-def check_count(answer: int | None, right: int) -> bool | None:
-    "Self-check: is `answer` equal to `right`?"
-    if answer is None: print('exercise not answered yet: set the answer and re-run this cell'); return None
-    print('correct!' if answer == right else 'not quite: count the labels that are not -100')
-    return answer == right

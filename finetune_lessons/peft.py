@@ -9,7 +9,7 @@ import math
 import torch
 import torch.nn as nn
 
-from .core import LessonError
+from .core import LessonError, check_answer, count_params
 
 # %% auto #0
 __all__ = ['LoRALinear', 'add_lora', 'merge_lora', 'Adapter', 'AdaptedLinear', 'add_adapters', 'bitfit', 'trainable_summary',
@@ -112,7 +112,7 @@ def bitfit(model: nn.Module) -> nn.Module:
 
 def trainable_summary(model: nn.Module) -> str:
     "'trainable: 12,345 of 22,713,216 (0.054 %)': the first thing to check before a PEFT run."
-    t = sum(p.numel() for p in model.parameters() if p.requires_grad); n = sum(p.numel() for p in model.parameters())
+    t, n = count_params(model)
     return f"trainable: {t:,} of {n:,} ({100 * t / n:.3f} %)"
 
 # %% ../nbs/15_peft.ipynb #934fb202
@@ -128,7 +128,5 @@ def saved_size(model: nn.Module) -> int:
 # %% ../nbs/15_peft.ipynb #ebff6829
 def check_lora_count(answer: int | None, hidden: int, layers: int, r: int = 8, n_targets: int = 2) -> bool | None:
     "Self-check: LoRA adds r·(d_in + d_out) parameters per wrapped d×d matrix."
-    if answer is None: print('exercise not answered yet: set answer_3 and re-run this cell'); return None
     right = layers * n_targets * r * (hidden + hidden)
-    print('correct!' if answer == right else 'not quite: A is r × d_in, B is d_out × r, per wrapped layer')
-    return answer == right
+    return check_answer(answer, right, 'A is r × d_in, B is d_out × r, per wrapped layer', 'answer_3')
