@@ -21,9 +21,15 @@ SCRIPT = textwrap.dedent("""
         h = fit(model, tensor_loader(X, y, per_process_batch), epochs=3, opt=torch.optim.SGD(model.parameters(), lr=0.05),
                 accelerator=acc, progress=False)
     except LessonError as e:
-        print(f"error: {e}", file=sys.stderr); sys.exit(2)
+        print(f"error: {e}", file=sys.stderr)
+        acc.end_training()  # every rank raised before any collective: tear the process group down, then leave
+        sys.exit(2)
     if acc.is_main_process:
         torch.save({'state': acc.unwrap_model(model).state_dict(), 'loss': h['train_loss'], 'procs': acc.num_processes}, out)
+    # A rank that exits while its peer still holds gloo connections makes the peer's I/O thread throw (SIGABRT):
+    # wait for every rank, then destroy the process group on all of them.
+    acc.wait_for_everyone()
+    acc.end_training()
 """)
 
 
@@ -31,7 +37,8 @@ def _run(tmp_path, procs, batch, n=64):
     script = tmp_path / 'train_ddp.py'
     script.write_text(SCRIPT)
     out = tmp_path / f'out{procs}.pt'
-    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', str(procs), '--master_port', str(29500 + procs)] if procs > 1 else [sys.executable]
+    # --standalone: a free port for each run, so runs never collide with each other or a port still in use
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', str(procs)] if procs > 1 else [sys.executable]
     r = subprocess.run([*cmd, str(script), str(batch), str(n), str(out)], capture_output=True, text=True, timeout=240,
                        env={**__import__('os').environ, 'OMP_NUM_THREADS': '1'})
     return r, out
