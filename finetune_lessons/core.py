@@ -12,9 +12,10 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['PROFILES', 'PROFILE_ENV', 'LessonError', 'set_seed', 'get_device', 'count_params', 'Profile', 'hub_reachable',
-           'get_profile', 'pick', 'cache_dir', 'repo_root', 'results_dir', 'mean_std', 'fmt_mean_std', 'save_results',
-           'load_results', 'results_table', 'Timer', 'check_answer']
+__all__ = ['PROFILES', 'PROFILE_ENV', 'SCALE_ENV', 'LessonError', 'set_seed', 'get_device', 'count_params', 'Profile',
+           'hub_reachable', 'scale', 'scaled', 'get_profile', 'pick', 'claims_checked', 'cache_dir', 'repo_root',
+           'results_dir', 'mean_std', 'fmt_mean_std', 'save_results', 'load_results', 'results_table', 'Timer',
+           'check_answer']
 
 # %% ../nbs/00_core.ipynb #d121dcfd
 class LessonError(Exception):
@@ -59,6 +60,7 @@ def count_params(model: torch.nn.Module) -> tuple[int, int]:
 # %% ../nbs/00_core.ipynb #5c36bead
 PROFILES = ('tiny', 'full', 'auto')
 PROFILE_ENV = 'FINETUNE_LESSONS_PROFILE'
+SCALE_ENV = 'FINETUNE_LESSONS_SCALE'
 
 @dataclass(frozen=True)
 class Profile:
@@ -80,6 +82,19 @@ def hub_reachable(host: str = 'huggingface.co', timeout: float = 1.5) -> bool:
         with socket.create_connection((host, 443), timeout=timeout): return True
     except OSError: return False
 
+# %% ../nbs/00_core.ipynb #33af6426
+def scale() -> float:
+    "The full profile's size factor from `$FINETUNE_LESSONS_SCALE` (default 1)."
+    raw = os.environ.get(SCALE_ENV, '1').strip() or '1'
+    try: s = float(raw)
+    except ValueError: s = -1.0
+    if not 0 < s <= 1: raise LessonError(f"{SCALE_ENV}={raw!r}: use a number in (0, 1], e.g. 0.1 for a tenth of the steps and data")
+    return s
+
+def scaled(n: int, minimum: int = 1) -> int:
+    "A full-profile step count or data size `n`, times `scale()`, rounded, and at least `minimum`."
+    return max(minimum, round(n * scale()))
+
 # %% ../nbs/00_core.ipynb #4aa61246
 def get_profile(requested: str | None = None) -> Profile:
     "The profile from `requested`, else `$FINETUNE_LESSONS_PROFILE`, else 'auto', resolved to tiny or full."
@@ -88,7 +103,12 @@ def get_profile(requested: str | None = None) -> Profile:
     if name not in PROFILES:
         raise LessonError(f"unknown profile {name!r} (from {source}): use one of tiny, full, auto, "
                           f"e.g. export {PROFILE_ENV}=tiny")
-    if name != 'auto': return Profile(name, f"asked for by {source}")
+    if name == 'tiny': return Profile(name, f"asked for by {source}")
+    if name == 'full':
+        notes = [f"asked for by {source}"]
+        if not torch.cuda.is_available(): notes.append("no CUDA GPU: it runs on the CPU, slowly at full scale")
+        if scale() < 1: notes.append(f"steps and data scaled by {scale():g} ({SCALE_ENV})")
+        return Profile(name, '; '.join(notes))
     if not torch.cuda.is_available(): return Profile('tiny', 'auto: no CUDA GPU visible')
     if not hub_reachable(): return Profile('tiny', 'auto: GPU present but the model hub is unreachable or HF_HUB_OFFLINE is set')
     return Profile('full', f"auto: {torch.cuda.get_device_name(0)} and the model hub are available")
@@ -97,6 +117,15 @@ def get_profile(requested: str | None = None) -> Profile:
 def pick(profile: Profile, tiny, full):
     "`tiny` or `full`, whichever matches `profile`."
     return full if profile.full else tiny
+
+# %% ../nbs/00_core.ipynb #746a1e73
+def claims_checked(profile: Profile, published: bool = True, echo=print) -> bool:
+    "Whether a lesson asserts its findings: always in tiny; in full only with `published` weights at full scale."
+    if profile.tiny: return True
+    why = [w for w, bad in (('the weights are not the published ones', not published),
+                            (f'{SCALE_ENV}={scale():g} shrinks the run', scale() < 1)) if bad]
+    if why: echo(f"findings are shown, not asserted: {' and '.join(why)}")
+    return not why
 
 # %% ../nbs/00_core.ipynb #bcb2cf86
 def cache_dir(*parts: str) -> Path:

@@ -229,10 +229,11 @@ def load_hub_dataset(name: str, *args, **kwargs):
     if '/' not in name:
         raise LessonError(f"dataset {name!r} needs its owner's name, e.g. 'stanfordnlp/imdb' or 'nyu-mll/glue': "
                           "recent `datasets` releases refuse names without one")
-    if not hub_reachable():
-        raise LessonError(f"cannot fetch dataset {name!r}: no network or HF_HUB_OFFLINE is set; "
-                          "run the tiny profile: export FINETUNE_LESSONS_PROFILE=tiny")
     try: import datasets
     except ImportError: raise _missing('datasets', 'library not installed') from None
-    try: return datasets.load_dataset(name, *args, **kwargs)
-    except FileNotFoundError: raise LessonError(f"{name!r} is not a dataset on the Hugging Face hub: check the name") from None
+    try: return datasets.load_dataset(name, *args, **kwargs)  # offline, `datasets` uses a copy cached by an earlier run
+    except (ConnectionError, FileNotFoundError) as e:
+        if not hub_reachable():
+            raise LessonError(f"cannot fetch dataset {name!r}: no network (or HF_HUB_OFFLINE is set) and no cached copy; "
+                              "run the tiny profile: export FINETUNE_LESSONS_PROFILE=tiny") from None
+        raise LessonError(f"{name!r} is not a dataset on the Hugging Face hub ({type(e).__name__}): check the name") from None

@@ -16,7 +16,8 @@ from .core import LessonError, set_seed
 
 # %% auto #0
 __all__ = ['SPECIAL_TOKENS', 'mask_tokens', 'train_wordpiece', 'encode', 'small_bert', 'mlm_loss', 'mlm_eval_loss',
-           'unigram_cross_entropy', 'pretrain_mlm', 'fill_mask', 'MeanPoolClassifier', 'mean_pooled_features']
+           'unigram_cross_entropy', 'pretrain_mlm', 'fill_mask', 'bert_is_pretrained', 'MeanPoolClassifier',
+           'mean_pooled_features']
 
 # %% ../nbs/14_masked_lm.ipynb #54dd5c86
 def mask_tokens(input_ids: torch.Tensor, *, mask_token_id: int, vocab_size: int, special_token_ids=(),
@@ -138,6 +139,14 @@ def fill_mask(model, tokenizer, text: str, k: int = 5) -> list[tuple[str, float]
     logits = model(input_ids=enc['input_ids'].to(device), attention_mask=enc['attention_mask'].to(device)).logits[0, pos[0, 0]]
     p, i = logits.softmax(-1).topk(k)
     return list(zip(tokenizer.convert_ids_to_tokens(i.tolist()), p.tolist()))
+
+# %% ../nbs/14_masked_lm.ipynb #2ef033fa
+def bert_is_pretrained(name_or_path) -> bool:
+    "Sanity check of a BERT checkpoint with an MLM head: does it fill 'paris is the [MASK] of france.' with 'capital'?"
+    from transformers import AutoModelForMaskedLM
+    from finetune_lessons.data import load_pretrained
+    tok, model = load_pretrained(name_or_path, AutoModelForMaskedLM)
+    return fill_mask(model, tok, f"paris is the {tok.mask_token} of france.", k=1)[0][0] == 'capital'
 
 # %% ../nbs/14_masked_lm.ipynb #11e68b98
 class MeanPoolClassifier(nn.Module):

@@ -14,15 +14,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset, default_collate
 
-from .core import LessonError, Profile, Timer, cache_dir, check_answer, count_params, set_seed
+from .core import LessonError, Profile, Timer, cache_dir, check_answer, count_params, scale, scaled, set_seed
 from .data import FASHION_CLASSES, fashion_mnist, relabel
 from .train import History, evaluate, fit, tensor_loader
 
 # %% auto #0
 __all__ = ['IMAGENET_MODELS', 'SOURCE_CLASSES', 'TARGET_CLASSES', 'FASHION_MEAN', 'FASHION_STD', 'CHECKPOINT_FORMAT',
-           'imagenet_resnet', 'top_k', 'torch_home', 'write_stand_in_weights', 'to_input', 'grey_to_imagenet',
-           'conv_block', 'SmallCNN', 'PretrainConfig', 'augment_collate', 'source_data', 'pretrain_model_a',
-           'save_checkpoint', 'load_checkpoint', 'model_a', 'check_nearest_class']
+           'imagenet_resnet', 'top_k', 'torch_home', 'write_stand_in_weights', 'published_weights', 'to_input',
+           'grey_to_imagenet', 'conv_block', 'SmallCNN', 'PretrainConfig', 'augment_collate', 'source_data',
+           'pretrain_model_a', 'save_checkpoint', 'load_checkpoint', 'model_a', 'check_nearest_class']
 
 # %% ../nbs/11_imagenet_pretraining.ipynb #56f7e814
 IMAGENET_MODELS = ('resnet18', 'resnet34', 'resnet50')
@@ -71,6 +71,15 @@ def write_stand_in_weights(name: str = 'resnet18', seed: int = 0) -> Path:
     set_seed(seed)
     torch.save(get_model(name, weights=None).state_dict(), path)
     return path
+
+# %% ../nbs/11_imagenet_pretraining.ipynb #cad5a04a
+def published_weights(weights) -> bool:
+    "Whether the cached file of torchvision `weights` is the published one (its SHA-256 starts with the hash in its name)."
+    import hashlib, re
+    path = Path(torch.hub.get_dir()) / 'checkpoints' / Path(weights.url).name
+    expected = re.search(torch.hub.HASH_REGEX, path.name)
+    if not (path.is_file() and expected): return False
+    return hashlib.sha256(path.read_bytes()).hexdigest().startswith(expected.group(1))
 
 # %% ../nbs/11_imagenet_pretraining.ipynb #1ccda7bb
 SOURCE_CLASSES = (0, 1, 2, 5, 8)  # T-shirt/top, Trouser, Pullover, Sandal, Bag: model A's "geese and ducks"
@@ -121,7 +130,8 @@ class PretrainConfig:
     max_images: int | None = None  # cap on source training images (None: all 30,000); small for tests
     @classmethod
     def for_profile(cls, profile: Profile) -> 'PretrainConfig':
-        return cls(epochs=10) if profile.full else cls()
+        if not profile.full: return cls()
+        return cls(epochs=scaled(10, minimum=2), max_images=None if scale() == 1 else scaled(30_000, minimum=5_000))
     def key(self) -> str:
         import hashlib
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:10]

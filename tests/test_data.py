@@ -86,3 +86,14 @@ def test_fortunes_from_a_folder_named_by_the_environment(monkeypatch, tmp_path):
     monkeypatch.setattr(data, 'FORTUNE_DIRS', ())
     monkeypatch.setenv('FORTUNES_DIR', str(tmp_path))
     assert data.fortunes() == [('lessons', 'Pretrain once.'), ('lessons', 'Fine-tune often.')]
+
+
+def test_hub_dataset_loads_a_cached_copy_offline(tmp_path, monkeypatch):
+    "Offline, `datasets` serves a copy an earlier run cached: load_hub_dataset must let it, not refuse up front."
+    from standin_hub import write_sst2
+    monkeypatch.setenv('HF_HUB_OFFLINE', '1')
+    write_sst2(tmp_path, n=(6, 4, 4))
+    sst = data.load_hub_dataset('nyu-mll/glue', 'sst2', cache_dir=str(tmp_path / 'datasets'))
+    assert sst['train'].num_rows == 6 and sst['train'].features['label'].names == ['negative', 'positive']
+    with pytest.raises(LessonError, match='no cached copy; run the tiny profile'):
+        data.load_hub_dataset('stanfordnlp/imdb', cache_dir=str(tmp_path / 'datasets'))

@@ -1,0 +1,54 @@
+"""The full (Colab) profile, end to end on the CPU: each lesson notebook (11-16) runs with FINETUNE_LESSONS_PROFILE=full
+against a stand-in hub built offline in the real cache layouts (tests/standin_hub.py), shrunk by FINETUNE_LESSONS_SCALE.
+
+The lessons call the same loaders they call on Colab (torchvision's weights API, `from_pretrained('google-bert/...')`,
+`load_dataset('nyu-mll/glue', 'sst2')`); only the files in the caches are small stand-ins. Any error fails the test.
+"""
+import json
+from pathlib import Path
+
+import pytest
+
+from finetune_lessons.cli import _execute, lesson_notebooks, nbs_dir
+from standin_hub import build
+
+SCALE = '0.02'  # a fiftieth of the full profile's steps and data: each lesson's full path in well under two minutes
+NOTEBOOKS = sorted(p.name for p in nbs_dir().glob('1[1-6]_*.ipynb'))
+
+
+@pytest.fixture(scope='module')
+def standin(tmp_path_factory):
+    "The stand-in hub (built once per test module) and a cache and results folder of the run's own."
+    root = tmp_path_factory.mktemp('standin_hub')
+    return root, build(root)
+
+
+@pytest.fixture
+def full_env(standin, monkeypatch):
+    root, env = standin
+    for k, v in env.items(): monkeypatch.setenv(k, v)
+    monkeypatch.setenv('FINETUNE_LESSONS_PROFILE', 'full')
+    monkeypatch.setenv('FINETUNE_LESSONS_SCALE', SCALE)
+    monkeypatch.setenv('FINETUNE_LESSONS_CACHE', str(root / 'course-cache'))
+    monkeypatch.setenv('FINETUNE_LESSONS_RESULTS', str(root / 'results'))
+    monkeypatch.setenv('OMP_NUM_THREADS', '1')
+    return root
+
+
+def test_every_lesson_notebook_has_a_full_profile_test():
+    lessons = {p.name for p in lesson_notebooks().values()}
+    assert lessons <= set(NOTEBOOKS) and len(NOTEBOOKS) == 6, NOTEBOOKS
+
+
+@pytest.mark.parametrize('name', NOTEBOOKS)
+def test_lesson_runs_in_the_full_profile(name, full_env):
+    src = nbs_dir() / name
+    out = full_env / 'executed' / name
+    out.parent.mkdir(exist_ok=True)
+    _execute(src, out, timeout=600)  # raises LessonError naming the failing cell's error
+    text = out.read_text()
+    assert 'profile: full (asked for by FINETUNE_LESSONS_PROFILE' in text
+    slug = name.split('_', 1)[1].removesuffix('.ipynb')
+    if slug in {p.stem.split('_', 1)[1] for p in lesson_notebooks().values()}:  # lessons write their results
+        record = json.loads((full_env / 'results' / f"{slug}.json").read_text())
+        assert record['profile'] == 'full' and record['device'] == 'cpu', record['profile_reason']
