@@ -4,9 +4,11 @@
 
 # %% ../nbs/14_masked_lm.ipynb #b81b2649
 from __future__ import annotations
-import math
+import math, random
+from dataclasses import dataclass
 from types import SimpleNamespace
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -15,9 +17,10 @@ from tqdm.auto import tqdm
 from .core import LessonError, set_seed
 
 # %% auto #0
-__all__ = ['SPECIAL_TOKENS', 'mask_tokens', 'train_wordpiece', 'encode', 'small_bert', 'mlm_loss', 'mlm_eval_loss',
-           'unigram_cross_entropy', 'pretrain_mlm', 'fill_mask', 'bert_is_pretrained', 'MeanPoolClassifier',
-           'mean_pooled_features']
+__all__ = ['SPECIAL_TOKENS', 'TOY_CLASSES', 'TOY_FRAMES', 'NEUTRAL_FRAMES', 'TOY_MAX_LEN', 'mask_tokens', 'train_wordpiece',
+           'encode', 'word_tokenizer', 'ToyLanguage', 'small_bert', 'mlm_loss', 'mlm_eval_loss',
+           'unigram_cross_entropy', 'decay_groups', 'pretrain_mlm', 'MeanPoolClassifier', 'mean_pooled_features',
+           'fill_mask', 'bert_is_pretrained']
 
 # %% ../nbs/14_masked_lm.ipynb #54dd5c86
 def mask_tokens(input_ids: torch.Tensor, *, mask_token_id: int, vocab_size: int, special_token_ids=(),
@@ -65,35 +68,114 @@ def encode(tokenizer, texts, max_length: int = 32) -> torch.Tensor:
     try: return torch.tensor([e.ids for e in backend.encode_batch(list(texts))], dtype=torch.int64)
     finally: backend.no_truncation(); backend.no_padding()
 
-# %% ../nbs/14_masked_lm.ipynb #7ed1af0b
-def small_bert(vocab_size: int, hidden: int = 64, layers: int = 2, heads: int = 2, max_len: int = 64, seed: int = 0):
+# %% ../nbs/14_masked_lm.ipynb #b21bdf9b
+TOY_CLASSES = {  # five noun classes; each keeps its own verbs and adjectives
+    'animal': dict(nouns='cat dog horse goat mouse tiger rabbit sheep wolf camel', verbs='eats sleeps runs hunts barks',
+                   adjectives='wild hungry furry tame'),
+    'food': dict(nouns='bread apple cheese soup rice cake pear bean onion melon', verbs='tastes rots bakes melts spoils',
+                 adjectives='sweet fresh spicy ripe'),
+    'tool': dict(nouns='hammer knife saw drill wrench axe spade needle chisel rake', verbs='cuts breaks rusts drills snaps',
+                 adjectives='sharp heavy rusty blunt'),
+    'place': dict(nouns='town city village harbor valley market island forest castle farm', verbs='floods expands empties prospers thrives',
+                  adjectives='busy quiet remote crowded'),
+    'person': dict(nouns='teacher doctor farmer singer baker sailor judge poet nurse pilot', verbs='writes speaks thinks laughs argues',
+                   adjectives='kind clever tired proud'),
+}
+TOY_FRAMES = ('the {a} {n} {v} .', 'a {n} {v} near the {n2} .', 'the very {a} {n} {v} today .', 'every {n} {v} .',
+              'the {n} {v} and the {n2} {v2} .')
+NEUTRAL_FRAMES = ('i saw the {n} .', 'look at the {n} .', 'there is a {n} here .', 'we talked about the {n} .',
+                  'the {s} {n} is here .', 'someone mentioned a {s} {n} .')  # say nothing about the noun's class
+TOY_MAX_LEN = 12  # the longest sentence, 8 words, plus [CLS] and [SEP], fits
+
+def word_tokenizer(words):
+    "A BERT-style fast tokenizer with one token per word (ids in sorted order after the special tokens): for a closed vocabulary."
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+    vocab = {w: i for i, w in enumerate([*SPECIAL_TOKENS, *sorted(set(words) - set(SPECIAL_TOKENS))])}
+    tk = Tokenizer(models.WordLevel(vocab, unk_token='[UNK]'))
+    tk.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tk.post_processor = processors.TemplateProcessing(single='[CLS] $A [SEP]', pair='[CLS] $A [SEP] $B [SEP]',
+                                                      special_tokens=[('[CLS]', vocab['[CLS]']), ('[SEP]', vocab['[SEP]'])])
+    return PreTrainedTokenizerFast(tokenizer_object=tk, unk_token='[UNK]', pad_token='[PAD]', cls_token='[CLS]',
+                                   sep_token='[SEP]', mask_token='[MASK]')
+
+@dataclass(frozen=True)
+class ToyLanguage:
+    "A small artificial language: nouns fall into classes that show only in the verbs and adjectives they keep."
+    noise: float = 0.1                                         # how often a noun takes another class's verb or adjective
+    shared_adjectives: tuple = ('big', 'small', 'old', 'new')  # used by every class: they say nothing
+    @property
+    def class_names(self) -> tuple: return tuple(TOY_CLASSES)
+    def nouns(self, cls: str) -> list[str]: return TOY_CLASSES[cls]['nouns'].split()
+    def words(self) -> list[str]:
+        "Every word the language uses."
+        frames = ' '.join(TOY_FRAMES + NEUTRAL_FRAMES)
+        fixed = {w for w in frames.split() if not w.startswith('{')}
+        return sorted(fixed | set(self.shared_adjectives) | {w for d in TOY_CLASSES.values() for v in d.values() for w in v.split()})
+    def sentence(self, rng: random.Random) -> str:
+        "One random sentence: a noun with (mostly) its own class's verb and adjective."
+        def word(cls, kind):  # with probability `noise`, borrow from a random class
+            src = cls if rng.random() >= self.noise else rng.choice(self.class_names)
+            return rng.choice(TOY_CLASSES[src][kind].split())
+        c, c2 = rng.choice(self.class_names), rng.choice(self.class_names)
+        a = rng.choice(self.shared_adjectives) if rng.random() < 0.3 else word(c, 'adjectives')
+        return rng.choice(TOY_FRAMES).format(a=a, n=rng.choice(self.nouns(c)), v=word(c, 'verbs'),
+                                             n2=rng.choice(self.nouns(c2)), v2=word(c2, 'verbs'))
+    def corpus(self, n: int, seed: int = 0) -> list[str]:
+        "`n` unlabelled sentences: the pretraining data."
+        rng = random.Random(seed)
+        return [self.sentence(rng) for _ in range(n)]
+    def noun_split(self, seed: int, sizes=(4, 2, 4)) -> tuple[dict, dict, dict]:
+        "Per class, disjoint (train, validation, test) noun lists of `sizes`: labels are given for train nouns only."
+        rng, out = random.Random(seed), ({}, {}, {})
+        for c in self.class_names:
+            nouns = rng.sample(self.nouns(c), sum(sizes))
+            for part, lo, hi in zip(out, np.cumsum((0,) + tuple(sizes[:-1])), np.cumsum(sizes)): part[c] = nouns[lo:hi]
+        return out
+    def phrases(self, nouns_by_class: dict, per_class: int, seed: int) -> tuple[list[str], torch.Tensor]:
+        "(texts, labels): `per_class` neutral phrases per class, each about one of that class's given nouns."
+        rng, texts, labels = random.Random(seed), [], []
+        for i, c in enumerate(self.class_names):
+            for _ in range(per_class):
+                texts.append(rng.choice(NEUTRAL_FRAMES).format(n=rng.choice(nouns_by_class[c]), s=rng.choice(self.shared_adjectives)))
+                labels.append(i)
+        return texts, torch.tensor(labels)
+    def tokenizer(self): return word_tokenizer(self.words())
+
+# %% ../nbs/14_masked_lm.ipynb #fcc81329
+def small_bert(vocab_size: int, hidden: int = 64, layers: int = 2, heads: int = 2, max_len: int = 64, seed: int = 0,
+               dropout: float = 0.1):
     "A randomly initialised `BertForMaskedLM` of the given size (intermediate size 4× hidden, as in BERT)."
     from transformers import BertConfig, BertForMaskedLM
     set_seed(seed)
     cfg = BertConfig(vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
-                     intermediate_size=4 * hidden, max_position_embeddings=max_len, type_vocab_size=2)
+                     intermediate_size=4 * hidden, max_position_embeddings=max_len, type_vocab_size=2,
+                     hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout)
     return BertForMaskedLM(cfg)
 
-def mlm_loss(model, input_ids: torch.Tensor, labels: torch.Tensor, pad_token_id: int = 0) -> torch.Tensor:
-    "Mean cross-entropy at the positions where `labels` != -100; BERT models compute logits only there."
-    attention_mask = (input_ids != pad_token_id).long()
+def mlm_loss(model, input_ids: torch.Tensor, labels: torch.Tensor, pad_token_id: int = 0,
+             attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+    "Mean cross-entropy where `labels` != -100. Pass the *original* ids' `attention_mask`: a random token may be [PAD]'s id."
+    if attention_mask is None: attention_mask = (input_ids != pad_token_id).long()
     chosen = labels != -100
     if hasattr(model, 'bert') and hasattr(model, 'cls'):  # fast path: prediction head only at chosen positions
         hidden = model.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (B, T, H)
         return F.cross_entropy(model.cls(hidden[chosen]), labels[chosen])   # (n_chosen, V) logits
     return model(input_ids=input_ids, attention_mask=attention_mask, labels=labels).loss
 
-# %% ../nbs/14_masked_lm.ipynb #922652b4
+# %% ../nbs/14_masked_lm.ipynb #7e9c80ed
 @torch.no_grad()
 def mlm_eval_loss(model, masked_ids: torch.Tensor, labels: torch.Tensor, pad_token_id: int = 0, batch_size: int = 256) -> float:
     "Mean cross-entropy over all chosen positions of a fixed, pre-masked evaluation set."
     was_training = model.training; model.eval()
     device = next(model.parameters()).device
+    original = torch.where(labels != -100, labels, masked_ids)  # the attention mask comes from the original ids
     total, n = 0.0, 0
     for i in range(0, len(masked_ids), batch_size):
         x, y = masked_ids[i:i + batch_size].to(device), labels[i:i + batch_size].to(device)
+        att = (original[i:i + batch_size] != pad_token_id).long().to(device)
         k = int((y != -100).sum())
-        if k: total += float(mlm_loss(model, x, y, pad_token_id)) * k; n += k
+        if k: total += float(mlm_loss(model, x, y, pad_token_id, att)) * k; n += k
     model.train(was_training)
     return total / max(n, 1)
 
@@ -104,49 +186,39 @@ def unigram_cross_entropy(train_ids: torch.Tensor, labels: torch.Tensor, vocab_s
     logp -= logp.exp().sum().log()
     return float(-logp[labels[labels != -100]].mean())
 
+def decay_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+    "AdamW parameter groups: decay the weight matrices, not embeddings, LayerNorms or biases (as BERT's recipe)."
+    decay = lambda n, p: p.ndim >= 2 and 'embeddings' not in n
+    params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    return [{'params': [p for n, p in params if decay(n, p)], 'weight_decay': weight_decay},
+            {'params': [p for n, p in params if not decay(n, p)], 'weight_decay': 0.0}]
+
 def pretrain_mlm(model, train_ids: torch.Tensor, tokenizer, *, steps: int, batch_size: int = 64, lr: float = 1e-3,
-                 eval_set=None, eval_every: int = 100, seed: int = 0, progress: bool = True) -> dict:
-    "MLM pretraining with dynamic masking, AdamW and linear warm-up/decay; returns the loss history."
+                 weight_decay: float = 0.01, eval_set=None, eval_every: int = 100, probes: dict | None = None,
+                 seed: int = 0, progress: bool = True) -> dict:
+    "MLM pretraining with dynamic masking, AdamW and linear warm-up/decay; `probes` ({name: fn(model) -> float}) run at each evaluation."
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    opt = torch.optim.AdamW(decay_groups(model, weight_decay), lr=lr)
     warmup = max(1, steps // 20)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / (steps - warmup))))
-    hist = {'step': [], 'train_loss': [], 'eval_step': [], 'eval_loss': []}
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
+    hist = {'step': [], 'train_loss': [], 'eval_step': [], 'eval_loss': [], 'probes': {k: [] for k in probes or {}}}
     model.train()
     for step in tqdm(range(1, steps + 1), desc='MLM pretraining', disable=not progress, mininterval=1):
         batch = train_ids[torch.randint(len(train_ids), (batch_size,), generator=g)]
         x, y = mask_tokens(batch, mask_token_id=tokenizer.mask_token_id, vocab_size=tokenizer.vocab_size,
                            special_token_ids=tokenizer.all_special_ids, generator=g)  # a fresh mask every time
-        loss = mlm_loss(model, x.to(device), y.to(device), tokenizer.pad_token_id)
+        att = (batch != tokenizer.pad_token_id).long()  # from the original ids, not the corrupted ones
+        loss = mlm_loss(model, x.to(device), y.to(device), tokenizer.pad_token_id, att.to(device))
         loss.backward(); nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
         hist['step'].append(step); hist['train_loss'].append(loss.item())
-        if eval_set is not None and (step % eval_every == 0 or step == steps):
-            hist['eval_step'].append(step); hist['eval_loss'].append(mlm_eval_loss(model, *eval_set, tokenizer.pad_token_id))
+        if (eval_set is not None or probes) and (step % eval_every == 0 or step == steps):
+            hist['eval_step'].append(step)
+            if eval_set is not None: hist['eval_loss'].append(mlm_eval_loss(model, *eval_set, tokenizer.pad_token_id))
+            for k, fn in (probes or {}).items(): hist['probes'][k].append(fn(model)); model.train()
     model.eval()
     return hist
-
-# %% ../nbs/14_masked_lm.ipynb #cff3019a
-@torch.no_grad()
-def fill_mask(model, tokenizer, text: str, k: int = 5) -> list[tuple[str, float]]:
-    "Top-`k` (token, probability) for the first [MASK] in `text`."
-    enc = tokenizer(text, return_tensors='pt')
-    pos = (enc['input_ids'][0] == tokenizer.mask_token_id).nonzero()
-    if len(pos) == 0: raise LessonError(f"no {tokenizer.mask_token} in {text!r}: put one where the model should guess")
-    model.eval()
-    device = next(model.parameters()).device
-    logits = model(input_ids=enc['input_ids'].to(device), attention_mask=enc['attention_mask'].to(device)).logits[0, pos[0, 0]]
-    p, i = logits.softmax(-1).topk(k)
-    return list(zip(tokenizer.convert_ids_to_tokens(i.tolist()), p.tolist()))
-
-# %% ../nbs/14_masked_lm.ipynb #2ef033fa
-def bert_is_pretrained(name_or_path) -> bool:
-    "Sanity check of a BERT checkpoint with an MLM head: does it fill 'paris is the [MASK] of france.' with 'capital'?"
-    from transformers import AutoModelForMaskedLM
-    from finetune_lessons.data import load_pretrained
-    tok, model = load_pretrained(name_or_path, AutoModelForMaskedLM)
-    return fill_mask(model, tok, f"paris is the {tok.mask_token} of france.", k=1)[0][0] == 'capital'
 
 # %% ../nbs/14_masked_lm.ipynb #11e68b98
 class MeanPoolClassifier(nn.Module):
@@ -175,3 +247,24 @@ def mean_pooled_features(encoder: nn.Module, input_ids: torch.Tensor, attention_
            for i in range(0, len(input_ids), batch_size)]
     encoder.train(was_training)
     return torch.cat(out)
+
+# %% ../nbs/14_masked_lm.ipynb #cff3019a
+@torch.no_grad()
+def fill_mask(model, tokenizer, text: str, k: int = 5) -> list[tuple[str, float]]:
+    "Top-`k` (token, probability) for the first [MASK] in `text`."
+    enc = tokenizer(text, return_tensors='pt')
+    pos = (enc['input_ids'][0] == tokenizer.mask_token_id).nonzero()
+    if len(pos) == 0: raise LessonError(f"no {tokenizer.mask_token} in {text!r}: put one where the model should guess")
+    model.eval()
+    device = next(model.parameters()).device
+    logits = model(input_ids=enc['input_ids'].to(device), attention_mask=enc['attention_mask'].to(device)).logits[0, pos[0, 0]]
+    p, i = logits.softmax(-1).topk(k)
+    return list(zip(tokenizer.convert_ids_to_tokens(i.tolist()), p.tolist()))
+
+# %% ../nbs/14_masked_lm.ipynb #2ef033fa
+def bert_is_pretrained(name_or_path) -> bool:
+    "Sanity check of a BERT checkpoint with an MLM head: does it fill 'paris is the [MASK] of france.' with 'capital'?"
+    from transformers import AutoModelForMaskedLM
+    from finetune_lessons.data import load_pretrained
+    tok, model = load_pretrained(name_or_path, AutoModelForMaskedLM)
+    return fill_mask(model, tok, f"paris is the {tok.mask_token} of france.", k=1)[0][0] == 'capital'

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from finetune_lessons.core import LessonError
-from finetune_lessons.mlm import (MeanPoolClassifier, encode, fill_mask, mask_tokens, mlm_eval_loss, mlm_loss,
+from finetune_lessons.mlm import (MeanPoolClassifier, ToyLanguage, decay_groups, encode, fill_mask, mask_tokens, mlm_eval_loss, mlm_loss,
                                   pretrain_mlm, small_bert, train_wordpiece, unigram_cross_entropy)
 
 PAD, CLS, SEP, MASK, V = 0, 101, 102, 103, 30522
@@ -126,3 +126,40 @@ def test_full_profile_loader_reads_a_checkpoint_in_the_hub_cache_layout(tmp_path
     """)
     r = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and 'ok BertForMaskedLM' in r.stdout, r.stdout + r.stderr[-2000:]
+
+
+def test_toy_language_is_seeded_closed_and_split_by_noun():
+    lang = ToyLanguage()
+    assert lang.corpus(50, seed=3) == lang.corpus(50, seed=3) != lang.corpus(50, seed=4)
+    tok = lang.tokenizer()
+    ids = encode(tok, lang.corpus(500, seed=0), 12)
+    assert tok.unk_token_id not in ids and (ids[:, -1] == tok.pad_token_id).all()  # every sentence fits, with room
+    train, val, test = lang.noun_split(seed=7)
+    for c in lang.class_names:
+        assert len(train[c]) == 4 and len(val[c]) == 2 and len(test[c]) == 4
+        assert not (set(train[c]) | set(val[c])) & set(test[c])
+    texts, labels = lang.phrases(test, 3, seed=1)
+    assert len(texts) == 15 and labels.tolist() == sorted(labels.tolist())
+    assert all(any(n in t.split() for n in test[lang.class_names[y]]) for t, y in zip(texts, labels.tolist()))
+
+
+def test_decay_groups_spare_embeddings_norms_and_biases():
+    model = small_bert(40, hidden=16, layers=1)
+    decayed, spared = decay_groups(model, 0.01)
+    names = {id(p): n for n, p in model.named_parameters()}
+    assert decayed['weight_decay'] == 0.01 and spared['weight_decay'] == 0.0
+    assert all(p.ndim >= 2 and 'embeddings' not in names[id(p)] for p in decayed['params'])
+    assert any('LayerNorm' in names[id(p)] for p in spared['params']) and any('word_embeddings' in names[id(p)] for p in spared['params'])
+    assert len(decayed['params']) + len(spared['params']) == len(list(model.parameters()))
+
+
+def test_eval_loss_takes_the_attention_mask_from_the_original_ids():
+    "A random replacement that drew [PAD]'s id must still be attended to: the mask comes from the original ids."
+    torch.manual_seed(0)
+    model = small_bert(30, hidden=16, layers=1, dropout=0.0).eval()
+    orig = torch.randint(5, 30, (2, 8))
+    masked, labels = orig.clone(), torch.full_like(orig, -100)
+    masked[0, 3], labels[0, 3] = 0, orig[0, 3]  # position 3 chosen and replaced by id 0 ([PAD])
+    expected = mlm_loss(model, masked, labels, 0, attention_mask=torch.ones_like(orig))
+    assert abs(mlm_eval_loss(model, masked, labels, 0) - float(expected)) < 1e-6
+    assert abs(float(mlm_loss(model, masked, labels, 0)) - float(expected)) > 1e-6  # a mask from the corrupted ids differs
