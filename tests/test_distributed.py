@@ -22,12 +22,12 @@ SCRIPT = textwrap.dedent("""
                 accelerator=acc, progress=False)
     except LessonError as e:
         print(f"error: {e}", file=sys.stderr)
-        acc.end_training()  # every rank raised before any collective: tear the process group down, then leave
+        acc.end_training()  # destroy the process group before exiting, on this path too
         sys.exit(2)
     if acc.is_main_process:
         torch.save({'state': acc.unwrap_model(model).state_dict(), 'loss': h['train_loss'], 'procs': acc.num_processes}, out)
-    # A rank that exits while its peer still holds gloo connections makes the peer's I/O thread throw (SIGABRT):
-    # wait for every rank, then destroy the process group on all of them.
+    # Without destroy_process_group, gloo's worker threads can still hold tensors while the interpreter finalizes,
+    # which now and then aborts a rank (SIGABRT) after a successful run: wait for every rank, then destroy it.
     acc.wait_for_everyone()
     acc.end_training()
 """)
