@@ -262,9 +262,6 @@ def fill_mask(model, tokenizer, text: str, k: int = 5) -> list[tuple[str, float]
     return list(zip(tokenizer.convert_ids_to_tokens(i.tolist()), p.tolist()))
 
 # %% ../nbs/14_masked_lm.ipynb #2ef033fa
-def bert_is_pretrained(name_or_path) -> bool:
-    "Sanity check of a BERT checkpoint with an MLM head: does it fill 'paris is the [MASK] of france.' with 'capital'?"
-    from transformers import AutoModelForMaskedLM
-    from finetune_lessons.data import load_pretrained
-    tok, model = load_pretrained(name_or_path, AutoModelForMaskedLM)
-    return fill_mask(model, tok, f"paris is the {tok.mask_token} of france.", k=1)[0][0] == 'capital'
+def bert_is_pretrained(model, tokenizer) -> bool:
+    "Sanity check of a BERT with its MLM head: does it fill 'paris is the [MASK] of france.' with 'capital'?"
+    return fill_mask(model, tokenizer, f"paris is the {tokenizer.mask_token} of france.", k=1)[0][0] == 'capital'
