@@ -229,8 +229,11 @@ class MeanPoolClassifier(nn.Module):
         self.head = nn.Linear(encoder.config.hidden_size, n_classes)
     @staticmethod
     def pool(encoder: nn.Module, input_ids, attention_mask) -> torch.Tensor:
-        "Mean of the last hidden states over the real tokens: (B, H)."
+        "Mean of the last hidden states over the real tokens (and any virtual tokens prepended by prompt tuning): (B, H)."
         h = encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (B, T, H)
+        if h.shape[1] > attention_mask.shape[1]:  # prompt tuning prepends virtual tokens: read them too
+            extra = attention_mask.new_ones(len(h), h.shape[1] - attention_mask.shape[1])
+            attention_mask = torch.cat([extra, attention_mask], 1)
         m = attention_mask.unsqueeze(-1).to(h.dtype)
         return (h * m).sum(1) / m.sum(1).clamp(min=1)
     def forward(self, input_ids, attention_mask=None, labels=None):

@@ -5,6 +5,7 @@
 # %% ../nbs/15_peft.ipynb #da51fe1b
 from __future__ import annotations
 import math
+import random
 
 import torch
 import torch.nn as nn
@@ -12,8 +13,9 @@ import torch.nn as nn
 from .core import LessonError, check_answer, count_params
 
 # %% auto #0
-__all__ = ['LoRALinear', 'add_lora', 'merge_lora', 'Adapter', 'AdaptedLinear', 'add_adapters', 'bitfit', 'trainable_summary',
-           'trainable_state_dict', 'saved_size', 'check_lora_count']
+__all__ = ['ORDER_FRAMES', 'METHODS', 'IA3_TARGETS', 'IA3_FEEDFORWARD', 'LoRALinear', 'add_lora', 'merge_lora', 'first_noun_task',
+           'Adapter', 'AdaptedLinear', 'add_adapters', 'bitfit', 'trainable_summary', 'peft_classifier',
+           'probe_warm_start', 'method_optimizer', 'trainable_state_dict', 'saved_size', 'check_lora_count']
 
 # %% ../nbs/15_peft.ipynb #ab4f6fbd
 class LoRALinear(nn.Module):
@@ -77,6 +79,22 @@ def merge_lora(model: nn.Module) -> nn.Module:
     _replace_children(model, lambda n, c, full: isinstance(c, LoRALinear), merged)
     return model
 
+# %% ../nbs/15_peft.ipynb #78d2551f
+ORDER_FRAMES = ('the {x} near the {y} .', 'a {x} next to a {y} .', 'the {x} and then the {y} .', 'one {x} , one {y} .')
+
+def first_noun_task(per_class: int, seed: int = 0) -> tuple[list[str], torch.Tensor, tuple[str, ...]]:
+    "(texts, labels, class names): `per_class` sentences per kind naming two things of different kinds; the label is the first's kind."
+    from finetune_lessons.mlm import TOY_CLASSES
+    if per_class < 1: raise LessonError(f"per_class={per_class}: ask for at least one sentence per class")
+    rng, kinds = random.Random(seed), tuple(TOY_CLASSES)
+    texts, labels = [], []
+    for i, kind in enumerate(kinds):
+        for _ in range(per_class):
+            other = rng.choice([k for k in kinds if k != kind])  # never the same kind twice
+            first, second = rng.choice(TOY_CLASSES[kind]['nouns'].split()), rng.choice(TOY_CLASSES[other]['nouns'].split())
+            texts.append(rng.choice(ORDER_FRAMES).format(x=first, y=second)); labels.append(i)
+    return texts, torch.tensor(labels), kinds
+
 # %% ../nbs/15_peft.ipynb #34db4960
 class Adapter(nn.Module):
     "Houlsby bottleneck: x + up(gelu(down(x))); `up` starts at zero so the model starts unchanged."
@@ -114,6 +132,57 @@ def trainable_summary(model: nn.Module) -> str:
     "'trainable: 12,345 of 22,713,216 (0.054 %)': the first thing to check before a PEFT run."
     t, n = count_params(model)
     return f"trainable: {t:,} of {n:,} ({100 * t / n:.3f} %)"
+
+# %% ../nbs/15_peft.ipynb #2ef9bb37
+METHODS = ('full', 'probe', 'bitfit', 'lora (ours)', 'lora (peft)', 'adapters', 'ia3', 'prompt tuning', 'prefix tuning')
+IA3_TARGETS = r'.*\.(key|value)$|.*layer\.\d+\.output\.dense$'  # keys, values, feed-forward output (not attention.output.dense)
+IA3_FEEDFORWARD = r'.*layer\.\d+\.output\.dense$'                # IA3 scales this layer's *input*: the inner activations
+
+def peft_classifier(encoder: nn.Module, method: str, n_classes: int, *, r: int = 8, bottleneck: int = 16,
+                    virtual_tokens: int = 8, prompt_init_text: str | None = None, tokenizer_path: str | None = None) -> nn.Module:
+    "A mean-pooling classifier around `encoder` (modified in place) whose trainable parameters are `method`'s plus the head."
+    from peft import IA3Config, LoraConfig, PrefixTuningConfig, PromptTuningConfig, TaskType, get_peft_model
+    from finetune_lessons.mlm import MeanPoolClassifier
+    if method not in METHODS: raise LessonError(f"unknown PEFT method {method!r}: choose from {list(METHODS)}")
+    task = TaskType.FEATURE_EXTRACTION  # peft wraps the bare encoder; the head is ours
+    if method == 'full': pass
+    elif method == 'probe': encoder.requires_grad_(False)
+    elif method == 'bitfit': bitfit(encoder)
+    elif method == 'lora (ours)': add_lora(encoder, ['query', 'value'], r=r, alpha=2 * r)
+    elif method == 'adapters': add_adapters(encoder, bottleneck=bottleneck)
+    elif method == 'lora (peft)':
+        encoder = get_peft_model(encoder, LoraConfig(task_type=task, r=r, lora_alpha=2 * r, target_modules=['query', 'value']))
+    elif method == 'ia3':
+        encoder = get_peft_model(encoder, IA3Config(task_type=task, target_modules=IA3_TARGETS, feedforward_modules=IA3_FEEDFORWARD))
+    elif method == 'prompt tuning':
+        init = dict(prompt_tuning_init='TEXT', prompt_tuning_init_text=prompt_init_text, tokenizer_name_or_path=tokenizer_path) if prompt_init_text else {}
+        encoder = get_peft_model(encoder, PromptTuningConfig(task_type=task, num_virtual_tokens=virtual_tokens, **init))
+    elif method == 'prefix tuning':
+        encoder = get_peft_model(encoder, PrefixTuningConfig(task_type=task, num_virtual_tokens=virtual_tokens))
+    return MeanPoolClassifier(encoder, n_classes, dropout=0.0)
+
+def probe_warm_start(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor,
+                     C: float = 1.0, max_examples: int = 4096) -> nn.Module:
+    "Set `model.head` to a logistic-regression probe on the model's own pooled features (LP-FT); returns `model`."
+    from sklearn.linear_model import LogisticRegression
+    from finetune_lessons.mlm import mean_pooled_features
+    n = min(len(labels), max_examples)
+    feats = mean_pooled_features(model.encoder, input_ids[:n], attention_mask[:n]).numpy()
+    probe = LogisticRegression(C=C, max_iter=2000).fit(feats, labels[:n].numpy())
+    coef, bias = torch.tensor(probe.coef_), torch.tensor(probe.intercept_)
+    if len(probe.classes_) == 2: coef, bias = torch.cat([-coef, coef]) / 2, torch.cat([-bias, bias]) / 2  # binary: one row → two logits
+    with torch.no_grad(): model.head.weight.copy_(coef); model.head.bias.copy_(bias)
+    return model
+
+def method_optimizer(model: nn.Module, lr: float, head_lr: float, steps: int, warmup: float = 0.1):
+    "(AdamW, schedule): the method's own trainable parameters at `lr`, the head at `head_lr`; linear warm-up then decay."
+    from transformers import get_linear_schedule_with_warmup
+    own = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith('head.')]
+    groups = [{'params': own, 'lr': lr}] if own else []
+    groups.append({'params': list(model.head.parameters()), 'lr': head_lr})
+    fused = all(p.device.type in ('cpu', 'cuda') for g in groups for p in g['params'])  # one kernel per step: much faster
+    opt = torch.optim.AdamW(groups, weight_decay=0.0, fused=fused)
+    return opt, get_linear_schedule_with_warmup(opt, max(1, round(warmup * steps)), steps)
 
 # %% ../nbs/15_peft.ipynb #934fb202
 def trainable_state_dict(model: nn.Module) -> dict:

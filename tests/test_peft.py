@@ -95,3 +95,77 @@ def test_bitfit_and_saved_state_hold_only_trainables():
     sd = trainable_state_dict(m)
     assert sd and all(k.endswith('bias') for k in sd)
     assert saved_size(m) < 4 * sum(p.numel() for p in m.parameters()) / 10
+
+
+# --- the comparison's factory, warm start and optimizer (lesson 5) ---
+from finetune_lessons.peft import METHODS, first_noun_task, method_optimizer, peft_classifier, probe_warm_start
+
+TOY_LR = {'full': 1e-3, 'bitfit': 1e-1, 'lora (ours)': 3e-2, 'lora (peft)': 3e-2, 'adapters': 1e-2, 'ia3': 3e-1,
+          'prompt tuning': 3e-2, 'prefix tuning': 1e-1}
+
+
+def _toy_batch(n=24, length=6):
+    g = torch.Generator().manual_seed(1)
+    ids = torch.randint(5, 100, (n, length), generator=g)
+    return ids, torch.ones_like(ids), ids[:, 1] % 3  # the label hides in the second token
+
+
+@pytest.mark.parametrize('method', [m for m in METHODS if m != 'probe'])
+def test_each_method_lowers_the_loss_with_the_head_frozen(method):
+    "Only the method's own parameters train (head LR 0): the loss must still fall."
+    torch.manual_seed(0)
+    model = peft_classifier(_bert().bert, method, 3, r=4, bottleneck=8, virtual_tokens=4)
+    ids, att, y = _toy_batch()
+    loss = lambda: torch.nn.functional.cross_entropy(model(ids, att).logits, y)
+    model.eval()
+    with torch.no_grad(): before = loss().item()
+    opt, sched = method_optimizer(model, TOY_LR[method], head_lr=0.0, steps=60)
+    head = model.head.weight.detach().clone()
+    for _ in range(60):
+        l = loss(); l.backward(); opt.step(); opt.zero_grad(); sched.step()
+    with torch.no_grad(): after = loss().item()
+    assert torch.equal(model.head.weight, head)
+    assert after < before - 0.05, (method, before, after)
+
+
+def test_peft_classifier_trains_only_the_method_and_the_head():
+    for method in METHODS:
+        torch.manual_seed(0)
+        model = peft_classifier(_bert().bert, method, 3, r=2, bottleneck=4, virtual_tokens=2)
+        own = [n for n, p in model.named_parameters() if p.requires_grad and not n.startswith('head.')]
+        assert model.head.weight.requires_grad and bool(own) == (method != 'probe')
+        if method == 'ia3':  # keys, values and the feed-forward output per layer; never attention.output.dense
+            assert len(own) == 3 * 2 and not any('attention.output' in n for n in own)
+        if method == 'prompt tuning':
+            assert model(X, torch.ones_like(X)).logits.shape == (4, 3)  # the virtual tokens are pooled with the rest
+    with pytest.raises(LessonError, match=r"unknown PEFT method 'loha': choose from \['full'"):
+        peft_classifier(_bert().bert, 'loha', 3)
+
+
+def test_probe_warm_start_copies_the_logistic_regression():
+    from sklearn.linear_model import LogisticRegression
+    from finetune_lessons.mlm import mean_pooled_features
+    ids, att, y = _toy_batch()
+    for labels in (y, (y > 0).long()):  # three classes, then two (one row of coefficients becomes two logits)
+        torch.manual_seed(0)
+        model = probe_warm_start(peft_classifier(_bert().bert, 'probe', int(labels.max()) + 1), ids, att, labels)
+        f = mean_pooled_features(model.encoder, ids, att).numpy()
+        expected = LogisticRegression(max_iter=2000).fit(f, labels.numpy()).predict(f)
+        with torch.no_grad(): assert (model.eval()(ids, att).logits.argmax(-1).numpy() == expected).all()
+
+
+def test_method_optimizer_groups_and_schedule():
+    model = peft_classifier(_bert().bert, 'bitfit', 3)
+    opt, sched = method_optimizer(model, lr=1e-2, head_lr=1e-3, steps=20, warmup=0.1)
+    assert len(opt.param_groups) == 2 and [g['lr'] for g in opt.param_groups] == [0.0, 0.0]  # warm-up starts at 0
+    for _ in range(2): opt.step(); sched.step()
+    assert [round(g['lr'], 6) for g in opt.param_groups] == [1e-2, 1e-3]  # full rate after 2 warm-up steps
+    names = {id(p) for p in model.head.parameters()}
+    assert all(id(p) not in names for p in opt.param_groups[0]['params'])
+
+
+def test_first_noun_task():
+    texts, labels, kinds = first_noun_task(4, seed=3)
+    assert len(texts) == 4 * len(kinds) and labels.tolist() == sorted(labels.tolist())
+    assert first_noun_task(4, seed=3)[0] == texts and first_noun_task(4, seed=4)[0] != texts
+    with pytest.raises(LessonError, match='at least one'): first_noun_task(0)
