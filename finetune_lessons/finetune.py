@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #17d8597f
 from __future__ import annotations
-import copy, time
+import copy, time, warnings
 
 import torch
 import torch.nn as nn
@@ -91,18 +91,22 @@ def new_head(model: nn.Module, n_classes: int) -> nn.Module:
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #8e644d20
 def check_optimizer(model: nn.Module, opt: torch.optim.Optimizer) -> None:
-    "Raise if `opt` holds frozen parameters of `model` or misses trainable ones (the classic freezing bugs)."
-    names = {id(p): n for n, p in model.named_parameters()}
-    in_opt = {id(p) for g in opt.param_groups for p in g['params']}
-    frozen = [n for n, p in model.named_parameters() if id(p) in in_opt and not p.requires_grad]
-    missing = [n for n, p in model.named_parameters() if p.requires_grad and id(p) not in in_opt]
+    "Raise on the freezing bugs that silently train the wrong thing; warn if `opt` merely holds frozen parameters."
+    for name, m in model.named_modules():  # `module.requires_grad = x` sets a plain attribute and changes no parameter
+        flag = vars(m).get('requires_grad')
+        if isinstance(flag, bool) and any(p.requires_grad != flag for p in m.parameters()):
+            raise LessonError(f"`{name or 'model'}.requires_grad = {flag}` set a plain attribute and changed no parameter: "
+                              f"use {name or 'model'}.requires_grad_({flag}) (with the underscore)")
     if not any(p.requires_grad for p in model.parameters()):
         raise LessonError("the model has no trainable parameters: use requires_grad_(True) (with the underscore) "
                           "on the part to train, e.g. model.fc.requires_grad_(True)")
-    if frozen: raise LessonError(f"the optimizer holds {len(frozen)} frozen parameters (e.g. {frozen[0]}) that will never "
-                                 "change: build it from trainable_parameters(model)")
-    if missing: raise LessonError(f"{len(missing)} trainable parameters are not in the optimizer (e.g. {missing[0]}): "
-                                  "build it from trainable_parameters(model)")
+    in_opt = {id(p) for g in opt.param_groups for p in g['params']}
+    missing = [n for n, p in model.named_parameters() if p.requires_grad and id(p) not in in_opt]
+    if missing: raise LessonError(f"{len(missing)} trainable parameters are not in the optimizer (e.g. {missing[0]}): they will "
+                                  "never change; build it from trainable_parameters(model)")
+    frozen = [n for n, p in model.named_parameters() if id(p) in in_opt and not p.requires_grad]
+    if frozen: warnings.warn(f"the optimizer holds {len(frozen)} frozen parameters (e.g. {frozen[0]}): harmless, since PyTorch "
+                             "skips parameters without a gradient, but trainable_parameters(model) says what you mean", stacklevel=2)
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #f6023301
 @torch.no_grad()

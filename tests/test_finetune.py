@@ -73,9 +73,10 @@ def test_check_optimizer_catches_the_classic_bug():
     model = resnet18()
     for p in model.parameters(): p.requires_grad = False
     model.fc.requires_grad = True  # the bug: a plain attribute
-    with pytest.raises(LessonError, match='requires_grad_'): check_optimizer(model, torch.optim.SGD(model.layer4.parameters(), lr=1))
+    with pytest.raises(LessonError, match=r'fc.requires_grad = True. set a plain attribute.*requires_grad_\(True\)'): check_optimizer(model, torch.optim.SGD(model.layer4.parameters(), lr=1))
     model.fc.requires_grad_(True)
-    with pytest.raises(LessonError, match='frozen parameters'): check_optimizer(model, torch.optim.SGD(model.layer4.parameters(), lr=1))
+    with pytest.raises(LessonError, match=r'not in the optimizer \(e.g. fc.weight'): check_optimizer(model, torch.optim.SGD(model.layer4.parameters(), lr=1))
+    with pytest.warns(UserWarning, match='frozen parameters'): check_optimizer(model, torch.optim.SGD(model.parameters(), lr=1))
     with pytest.raises(LessonError, match='not in the optimizer'): check_optimizer(model, torch.optim.SGD([model.fc.bias], lr=1))
 
 
