@@ -15,7 +15,7 @@ from .core import LessonError, check_answer
 
 # %% auto #0
 __all__ = ['plot_filters', 'natural_patches', 'ica_filters', 'orientation_selectivity', 'stage_outputs', 'stage_features',
-           'linear_probe', 'relative_weight_change', 'check_best_stage']
+           'random_projection', 'linear_probe', 'relative_weight_change', 'check_best_stage']
 
 # %% ../nbs/12_cnn_features.ipynb #ca982ddb
 def plot_filters(weight: torch.Tensor, ncols: int = 8, title: str | None = None):
@@ -90,15 +90,22 @@ def stage_outputs(model: nn.Module, x: torch.Tensor, stages) -> list[torch.Tenso
 
 # %% ../nbs/12_cnn_features.ipynb #d8fa29fc
 @torch.no_grad()
-def stage_features(model: nn.Module, X: torch.Tensor, stages, grid: int = 3, batch_size: int = 500) -> list[np.ndarray]:
-    "Per stage, the outputs for inputs `X`, average-pooled to at most `grid`×`grid` and flattened: (N, features)."
+def stage_features(model: nn.Module, X: torch.Tensor, stages, grid: int = 3, batch_size: int = 500,
+                   dim: int | None = None) -> list[np.ndarray]:
+    "Per stage, the outputs for `X` average-pooled to at most `grid`×`grid`, flattened, and (with `dim`) projected to `dim` features."
     device = next(model.parameters()).device
     chunks = [stage_outputs(model, X[i:i + batch_size].to(device), stages) for i in range(0, len(X), batch_size)]
     out = []
     for k in range(len(stages)):
         h = torch.cat([c[k] for c in chunks])
-        out.append(F.adaptive_avg_pool2d(h, min(grid, h.shape[-1])).flatten(1).cpu().numpy())
+        f = F.adaptive_avg_pool2d(h, min(grid, h.shape[-1])).flatten(1).cpu().numpy()
+        out.append(f if dim is None else random_projection(f, dim, seed=k))
     return out
+
+def random_projection(features: np.ndarray, dim: int, seed: int = 0) -> np.ndarray:
+    "`features` (N, d) times a fixed Gaussian (d, dim) matrix: every stage gets the same number of features to probe."
+    rng = np.random.default_rng([seed, features.shape[1], dim])  # the same matrix for the same shapes, in any network
+    return features @ (rng.standard_normal((features.shape[1], dim)) / np.sqrt(dim))
 
 def linear_probe(F_train, y_train, F_test, y_test, C: float = 0.5) -> float:
     "Test accuracy of a standardised logistic-regression probe trained on frozen features."
