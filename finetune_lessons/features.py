@@ -15,7 +15,7 @@ from .core import LessonError, check_answer
 
 # %% auto #0
 __all__ = ['plot_filters', 'natural_patches', 'ica_filters', 'orientation_selectivity', 'stage_outputs', 'stage_features',
-           'random_projection', 'linear_probe', 'relative_weight_change', 'check_best_stage']
+           'random_projection', 'linear_probe', 'recalibrate_bn', 'relative_weight_change', 'check_best_stage']
 
 # %% ../nbs/12_cnn_features.ipynb #ca982ddb
 def plot_filters(weight: torch.Tensor, ncols: int = 8, title: str | None = None):
@@ -115,6 +115,20 @@ def linear_probe(F_train, y_train, F_test, y_test, C: float = 0.5) -> float:
     clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=300))
     clf.fit(F_train, np.asarray(y_train))
     return float(clf.score(F_test, np.asarray(y_test)))
+
+# %% ../nbs/12_cnn_features.ipynb #6804fe99
+@torch.no_grad()
+def recalibrate_bn(model: nn.Module, X: torch.Tensor, batch_size: int = 256) -> nn.Module:
+    "Re-estimate every BatchNorm's running statistics on inputs `X` (a cumulative average over the batches); returns `model` in eval mode."
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not bns: raise LessonError(f"{type(model).__name__} has no BatchNorm layer to recalibrate")
+    saved = [bn.momentum for bn in bns]
+    for bn in bns: bn.reset_running_stats(); bn.momentum = None  # None: a plain average over every batch seen
+    model.train()
+    device = next(model.parameters()).device
+    for i in range(0, len(X), batch_size): model(X[i:i + batch_size].to(device))
+    for bn, m in zip(bns, saved): bn.momentum = m
+    return model.eval()
 
 # %% ../nbs/12_cnn_features.ipynb #c77617ca
 def relative_weight_change(before: nn.Module, after: nn.Module, stages) -> dict[str, float]:

@@ -129,8 +129,9 @@ def to_input(X: torch.Tensor) -> torch.Tensor:
 
 def grey_to_imagenet(X: torch.Tensor, weights, size: int = 64) -> torch.Tensor:
     "uint8 grey images (N, H, W) → RGB (N, 3, size, size) normalised with the ImageNet weights' own mean and std."
-    t = weights.transforms()
-    mean, std = torch.tensor(t.mean)[:, None, None], torch.tensor(t.std)[:, None, None]
+    t = weights.transforms()  # torchvision's preset has .mean/.std; timm's Compose ends in a Normalize that has them
+    norm = t if hasattr(t, 'mean') else next(s for s in getattr(t, 'transforms', ()) if hasattr(s, 'mean'))
+    mean, std = torch.tensor(norm.mean)[:, None, None], torch.tensor(norm.std)[:, None, None]
     x = F.interpolate(X[:, None].float() / 255, size=size, mode='bilinear', align_corners=False).expand(-1, 3, -1, -1)
     return (x - mean) / std
 
