@@ -144,6 +144,10 @@ def doctor(echo=print) -> bool:
     echo(f"device       {get_device()} (CUDA GPU: {cuda}; torch threads: {torch.get_num_threads()})")
     try: echo(f"profile      {get_profile()}")
     except LessonError as e: echo(f"profile      ERROR {e}")
+    try:  # decided apart from the profile: the hub's ResNet-18 where it can be had, else the packaged weights
+        from finetune_lessons.pretraining import imagenet_source
+        echo(f"weights      {imagenet_source(get_profile())}")
+    except LessonError as e: echo(f"weights      ERROR {e}")
     echo(f"cache        {cache_dir()}")
     echo(f"results      {results_dir()}")
     try: echo(f"lessons      {', '.join(lesson_notebooks()) or 'none yet'} in {nbs_dir()}")

@@ -13,7 +13,8 @@ from .core import LessonError, check_answer
 
 # %% auto #0
 __all__ = ['HEAD_NAMES', 'freeze', 'unfreeze', 'trainable_parameters', 'layerwise_lr_groups', 'head_name', 'new_head',
-           'check_optimizer', 'cached_features', 'transfer_first', 'time_probe_training', 'check_raises']
+           'check_optimizer', 'cached_features', 'transfer_first', 'corrupt_labels', 'time_probe_training',
+           'check_raises']
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #f2cb52d8
 def _bn_stay_eval(module, inputs):
@@ -130,6 +131,17 @@ def transfer_first(source: nn.Module, target: nn.Module, k: int, stages) -> nn.M
     for name in children[:children.index(stages[k - 1]) + 1]:
         target.get_submodule(name).load_state_dict(source.get_submodule(name).state_dict())
     return target
+
+# %% ../nbs/13_freeze_vs_finetune.ipynb #b00618e1
+def corrupt_labels(y: torch.Tensor, fraction: float, n_classes: int, seed: int = 0) -> torch.Tensor:
+    "A copy of `y` with a random `fraction` of its labels changed to another class, each wrong class equally likely."
+    if not 0 <= fraction <= 1: raise LessonError(f"fraction={fraction!r}: use a number in [0, 1], e.g. 0.4 for 40 % wrong labels")
+    if n_classes < 2: raise LessonError(f"n_classes={n_classes}: label noise needs at least 2 classes")
+    g = torch.Generator().manual_seed(seed)  # its own generator: the global RNG, and so training, is untouched
+    y = y.clone()
+    flip = torch.randperm(len(y), generator=g)[:round(fraction * len(y))]
+    y[flip] = (y[flip] + torch.randint(1, n_classes, (len(flip),), generator=g)) % n_classes  # never the true class
+    return y
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #25f1c475
 def time_probe_training(backbone: nn.Module, X: torch.Tensor, y: torch.Tensor, n_classes: int, steps: int = 80) -> dict:

