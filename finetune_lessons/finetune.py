@@ -13,8 +13,8 @@ from .core import LessonError, check_answer
 
 # %% auto #0
 __all__ = ['HEAD_NAMES', 'freeze', 'unfreeze', 'trainable_parameters', 'layerwise_lr_groups', 'head_name', 'new_head',
-           'check_optimizer', 'cached_features', 'transfer_first', 'corrupt_labels', 'time_probe_training',
-           'check_raises']
+           'check_optimizer', 'cached_features', 'transfer_first', 'efficientnet_split', 'corrupt_labels',
+           'time_probe_training', 'check_raises']
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #f2cb52d8
 def _bn_stay_eval(module, inputs):
@@ -131,6 +131,15 @@ def transfer_first(source: nn.Module, target: nn.Module, k: int, stages) -> nn.M
     for name in children[:children.index(stages[k - 1]) + 1]:
         target.get_submodule(name).load_state_dict(source.get_submodule(name).state_dict())
     return target
+
+# %% ../nbs/13_freeze_vs_finetune.ipynb #004e73d1
+def efficientnet_split(model: nn.Module, at: int) -> tuple[nn.Sequential, nn.Sequential]:
+    "A timm EfficientNet as (stem + `blocks[:at]`, `blocks[at:]` + head conv + pooling): cache the bottom's outputs once, train the top."
+    n = len(getattr(model, 'blocks', ()))
+    if not 0 < at < n: raise LessonError(f"at={at}: a timm EfficientNet with {n} stages splits at 1…{n - 1}" if n else
+                                         f"{type(model).__name__} has no `blocks`: expected a timm EfficientNet")
+    return (nn.Sequential(model.conv_stem, model.bn1, *model.blocks[:at]),
+            nn.Sequential(*model.blocks[at:], model.conv_head, model.bn2, model.global_pool))
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #b00618e1
 def corrupt_labels(y: torch.Tensor, fraction: float, n_classes: int, seed: int = 0) -> torch.Tensor:

@@ -93,3 +93,19 @@ def test_transfer_first_on_resnet_copies_stem_and_stages():
     transfer_first(a, b, 1, ['layer1', 'layer2', 'layer3', 'layer4'])
     assert torch.equal(a.conv1.weight, b.conv1.weight) and torch.equal(a.layer1[0].conv1.weight, b.layer1[0].conv1.weight)
     assert not torch.equal(a.layer2[0].conv1.weight, b.layer2[0].conv1.weight)
+
+
+def test_efficientnet_split_and_label_noise_bad_inputs():
+    import timm
+    from finetune_lessons.finetune import efficientnet_split, corrupt_labels
+    from finetune_lessons.core import LessonError
+    net = timm.create_model('tf_efficientnet_lite0', pretrained=False).eval()
+    bottom, top = efficientnet_split(net, 3)
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad(): assert torch.allclose(top(bottom(x)), net.forward_head(net.forward_features(x), pre_logits=True), atol=1e-5)
+    with pytest.raises(LessonError, match='splits at 1…6'): efficientnet_split(net, 0)
+    with pytest.raises(LessonError, match='no `blocks`'): efficientnet_split(torch.nn.Linear(2, 2), 1)
+    y = torch.zeros(10, dtype=torch.long)
+    assert (corrupt_labels(y, 0.5, 3) != 0).sum() == 5
+    with pytest.raises(LessonError, match='label noise needs at least 2 classes'): corrupt_labels(y, 0.5, 1)
+    with pytest.raises(LessonError, match='use a number in'): corrupt_labels(y, -0.1, 3)
