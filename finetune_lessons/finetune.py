@@ -132,7 +132,7 @@ def transfer_first(source: nn.Module, target: nn.Module, k: int, stages) -> nn.M
         target.get_submodule(name).load_state_dict(source.get_submodule(name).state_dict())
     return target
 
-# %% ../nbs/13_freeze_vs_finetune.ipynb #004e73d1
+# %% ../nbs/13_freeze_vs_finetune.ipynb #630e7b2d
 def efficientnet_split(model: nn.Module, at: int) -> tuple[nn.Sequential, nn.Sequential]:
     "A timm EfficientNet as (stem + `blocks[:at]`, `blocks[at:]` + head conv + pooling): cache the bottom's outputs once, train the top."
     n = len(getattr(model, 'blocks', ()))
@@ -141,7 +141,7 @@ def efficientnet_split(model: nn.Module, at: int) -> tuple[nn.Sequential, nn.Seq
     return (nn.Sequential(model.conv_stem, model.bn1, *model.blocks[:at]),
             nn.Sequential(*model.blocks[at:], model.conv_head, model.bn2, model.global_pool))
 
-# %% ../nbs/13_freeze_vs_finetune.ipynb #b00618e1
+# %% ../nbs/13_freeze_vs_finetune.ipynb #13ef9209
 def corrupt_labels(y: torch.Tensor, fraction: float, n_classes: int, seed: int = 0) -> torch.Tensor:
     "A copy of `y` with a random `fraction` of its labels changed to another class, each wrong class equally likely."
     if not 0 <= fraction <= 1: raise LessonError(f"fraction={fraction!r}: use a number in [0, 1], e.g. 0.4 for 40 % wrong labels")
