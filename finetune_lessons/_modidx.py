@@ -268,4 +268,6 @@ d = { 'settings': { 'branch': 'main',
                                         'finetune_lessons.train.fit': ('train.html#fit', 'finetune_lessons/train.py'),
                                         'finetune_lessons.train.make_accelerator': ( 'train.html#make_accelerator',
                                                                                      'finetune_lessons/train.py'),
+                                        'finetune_lessons.train.mixed_precision_for': ( 'train.html#mixed_precision_for',
+                                                                                        'finetune_lessons/train.py'),
                                         'finetune_lessons.train.tensor_loader': ('train.html#tensor_loader', 'finetune_lessons/train.py')}}}

@@ -195,9 +195,16 @@ def decay_groups(model: nn.Module, weight_decay: float) -> list[dict]:
 
 def pretrain_mlm(model, train_ids: torch.Tensor, tokenizer, *, steps: int, batch_size: int = 64, lr: float = 1e-3,
                  weight_decay: float = 0.01, eval_set=None, eval_every: int = 100, probes: dict | None = None,
-                 seed: int = 0, progress: bool = True) -> dict:
-    "MLM pretraining with dynamic masking, AdamW and linear warm-up/decay; `probes` ({name: fn(model) -> float}) run at each evaluation."
+                 seed: int = 0, progress: bool = True, mixed_precision: str = 'auto') -> dict:
+    """MLM pretraining with dynamic masking, AdamW and linear warm-up/decay; `probes` ({name: fn(model) -> float}) run at each evaluation.
+    `mixed_precision` as in `fit`: 'auto' is fp16 autocast with a gradient scaler on a T4, bf16 on Ampere or newer, fp32 on CPU."""
+    from finetune_lessons.train import PRECISIONS, mixed_precision_for
+    if mixed_precision not in PRECISIONS: raise LessonError(f"mixed_precision={mixed_precision!r}: use one of {', '.join(PRECISIONS)}")
     device = next(model.parameters()).device
+    precision = mixed_precision_for(device) if mixed_precision == 'auto' else mixed_precision
+    if precision == 'fp16' and device.type != 'cuda': raise LessonError("fp16 mixed precision needs the model on a CUDA GPU: use 'bf16' or 'no'")
+    autocast = lambda: torch.autocast(device.type, dtype=torch.float16 if precision == 'fp16' else torch.bfloat16, enabled=precision != 'no')
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == 'fp16')  # fp16 gradients underflow without loss scaling
     g = torch.Generator().manual_seed(seed)
     opt = torch.optim.AdamW(decay_groups(model, weight_decay), lr=lr)
     warmup = max(1, steps // 20)
@@ -209,9 +216,10 @@ def pretrain_mlm(model, train_ids: torch.Tensor, tokenizer, *, steps: int, batch
         x, y = mask_tokens(batch, mask_token_id=tokenizer.mask_token_id, vocab_size=tokenizer.vocab_size,
                            special_token_ids=tokenizer.all_special_ids, generator=g)  # a fresh mask every time
         att = (batch != tokenizer.pad_token_id).long()  # from the original ids, not the corrupted ones
-        loss = mlm_loss(model, x.to(device), y.to(device), tokenizer.pad_token_id, att.to(device))
-        loss.backward(); nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
+        with autocast(): loss = mlm_loss(model, x.to(device), y.to(device), tokenizer.pad_token_id, att.to(device))
+        scaler.scale(loss).backward(); scaler.unscale_(opt)  # unscaled gradients, so clipping at 1.0 means what it says
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        scaler.step(opt); scaler.update(); sched.step(); opt.zero_grad(set_to_none=True)
         hist['step'].append(step); hist['train_loss'].append(loss.item())
         if (eval_set is not None or probes) and (step % eval_every == 0 or step == steps):
             hist['eval_step'].append(step)

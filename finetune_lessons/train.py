@@ -14,10 +14,10 @@ from accelerate import Accelerator
 from torch.utils.data import DataLoader, TensorDataset
 from tqdm.auto import tqdm
 
-from .core import LessonError
+from .core import LessonError, get_device
 
 # %% auto #0
-__all__ = ['tensor_loader', 'evaluate', 'History', 'make_accelerator', 'fit']
+__all__ = ['PRECISIONS', 'tensor_loader', 'evaluate', 'History', 'mixed_precision_for', 'make_accelerator', 'fit']
 
 # %% ../nbs/02_train.ipynb #5b54f295
 def tensor_loader(X, y, batch_size: int = 64, shuffle: bool = False, seed: int = 0) -> DataLoader:
@@ -86,9 +86,20 @@ class History:
         return ax.figure
 
 # %% ../nbs/02_train.ipynb #4bd104b5
-def make_accelerator(mixed_precision: str = 'no', grad_accum_steps: int = 1) -> Accelerator:
-    "An Accelerator, refusing settings the hardware cannot run with a one-line fix."
-    if mixed_precision not in ('no', 'fp16', 'bf16'): raise LessonError(f"mixed_precision={mixed_precision!r}: use 'no', 'fp16' or 'bf16'")
+PRECISIONS = ('auto', 'no', 'fp16', 'bf16')
+
+def mixed_precision_for(device: torch.device | str | None = None) -> str:
+    "The precision `'auto'` means on `device` (default: the best one here): 'bf16', 'fp16' or 'no' (fp32)."
+    device = torch.device(device) if device is not None else get_device()
+    if device.type != 'cuda': return 'no'  # CPU and MPS train in fp32: the tiny profile's numbers do not move
+    # Tensor cores: bf16 from compute capability 8.0 (Ampere) on; fp16 before it (a T4 is 7.5). Not
+    # torch.cuda.is_bf16_supported(), which can say True on a T4, where bf16 is only emulated and slow.
+    return 'bf16' if torch.cuda.get_device_capability(device)[0] >= 8 else 'fp16'
+
+def make_accelerator(mixed_precision: str = 'auto', grad_accum_steps: int = 1) -> Accelerator:
+    "An Accelerator for `mixed_precision` ('auto': `mixed_precision_for` this machine), refusing what the hardware cannot run."
+    if mixed_precision not in PRECISIONS: raise LessonError(f"mixed_precision={mixed_precision!r}: use 'auto', 'no', 'fp16' or 'bf16'")
+    if mixed_precision == 'auto': mixed_precision = mixed_precision_for()
     if mixed_precision == 'fp16' and not torch.cuda.is_available():
         raise LessonError("fp16 mixed precision needs a CUDA GPU: use mixed_precision='bf16' on a CPU, or 'no'")
     if grad_accum_steps < 1: raise LessonError(f"grad_accum_steps={grad_accum_steps}: use 1 or more")
@@ -97,43 +108,45 @@ def make_accelerator(mixed_precision: str = 'no', grad_accum_steps: int = 1) -> 
         AcceleratorState._reset_state()  # precision is fixed per state: start a fresh one (the process group is kept)
     return Accelerator(mixed_precision=mixed_precision, gradient_accumulation_steps=grad_accum_steps)
 
+# %% ../nbs/02_train.ipynb #3135707a
 def fit(model: torch.nn.Module, train_dl, *, epochs: int = 1, lr: float = 1e-3, opt=None, sched=None, valid_dl=None,
         loss_fn=F.cross_entropy, accelerator: Accelerator | None = None, max_grad_norm: float | None = None,
-        mixed_precision: str = 'no', grad_accum_steps: int = 1, progress: bool = True, desc: str = 'train') -> History:
-    "Train `model` for `epochs`; `opt` defaults to AdamW(`lr`) over the trainable parameters; `sched` steps per optimizer step."
+        mixed_precision: str = 'auto', grad_accum_steps: int = 1, progress: bool = True, desc: str = 'train') -> History:
+    """Train `model` for `epochs`; `opt` defaults to AdamW(`lr`) over the trainable parameters; `sched` steps per optimizer step.
+    `mixed_precision='auto'`: fp16 autocast with a gradient scaler on GPUs before Ampere (a T4), bf16 on newer ones, fp32 on CPU."""
     if epochs < 1: raise LessonError(f"epochs={epochs}: train for at least one epoch")
     if opt is None:
         params = [p for p in model.parameters() if p.requires_grad]
         if not params: raise LessonError("the model has no trainable parameters: unfreeze something before fitting")
         opt = torch.optim.AdamW(params, lr=lr)
-    acc = accelerator or make_accelerator(mixed_precision, grad_accum_steps)
-    if len(train_dl) < acc.num_processes:
-        raise LessonError(f"{len(train_dl)} batch(es) for {acc.num_processes} processes: every process needs at least one; "
+    accelerator = accelerator or make_accelerator(mixed_precision, grad_accum_steps)
+    if len(train_dl) < accelerator.num_processes:
+        raise LessonError(f"{len(train_dl)} batch(es) for {accelerator.num_processes} processes: every process needs at least one; "
                           "use a smaller batch_size or fewer processes")
     objs = [o for o in (model, opt, train_dl, valid_dl, sched) if o is not None]
-    prepared = iter(acc.prepare(*objs))
+    prepared = iter(accelerator.prepare(*objs))
     model, opt, train_dl = next(prepared), next(prepared), next(prepared)
     valid_dl = next(prepared) if valid_dl is not None else None
     sched = next(prepared) if sched is not None else None
     history = History()
-    bar = tqdm(total=epochs * len(train_dl), desc=desc, disable=not progress or not acc.is_local_main_process,
+    bar = tqdm(total=epochs * len(train_dl), desc=desc, disable=not progress or not accelerator.is_local_main_process,
                leave=False, mininterval=0.5)
     for epoch in range(1, epochs + 1):
         model.train()
         start, total, n = time.perf_counter(), 0.0, 0
         for batch in train_dl:
-            with acc.accumulate(model):  # with grad_accum_steps > 1, steps the optimizer every k batches only
+            with accelerator.accumulate(model):  # with grad_accum_steps > 1, steps the optimizer every k batches only
                 loss, _, y = _step(model, batch, loss_fn)
-                acc.backward(loss)
-                if max_grad_norm and acc.sync_gradients: acc.clip_grad_norm_(model.parameters(), max_grad_norm)
+                accelerator.backward(loss)
+                if max_grad_norm and accelerator.sync_gradients: accelerator.clip_grad_norm_(model.parameters(), max_grad_norm)
                 opt.step(); opt.zero_grad(set_to_none=True)
                 if sched is not None: sched.step()
             total += loss.item() * len(y); n += len(y); history.steps.append(loss.item())
             bar.update(); bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
-        total, n = acc.reduce(torch.tensor([total, float(n)], device=acc.device), 'sum').tolist()  # all processes
+        total, n = accelerator.reduce(torch.tensor([total, float(n)], device=accelerator.device), 'sum').tolist()  # all processes
         rec = {'epoch': epoch, 'train_loss': total / max(n, 1), 'lr': opt.param_groups[0]['lr']}
         if valid_dl is not None:
-            v = evaluate(model, valid_dl, loss_fn, acc)
+            v = evaluate(model, valid_dl, loss_fn, accelerator)
             rec.update(valid_loss=v['loss'], valid_acc=v['acc'])
         rec['seconds'] = time.perf_counter() - start
         history.records.append(rec)

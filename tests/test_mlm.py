@@ -163,3 +163,18 @@ def test_eval_loss_takes_the_attention_mask_from_the_original_ids():
     expected = mlm_loss(model, masked, labels, 0, attention_mask=torch.ones_like(orig))
     assert abs(mlm_eval_loss(model, masked, labels, 0) - float(expected)) < 1e-6
     assert abs(float(mlm_loss(model, masked, labels, 0)) - float(expected)) > 1e-6  # a mask from the corrupted ids differs
+
+
+def test_pretrain_mlm_precision_choice():
+    "fp32 on the CPU by default; bf16 autocast runs on a CPU too; fp16 refuses without a GPU; a bad name says what to use."
+    toks = [f"w{i % 7} w{(i * 3) % 7} w{(i * 5) % 7}" for i in range(64)]
+    tok = train_wordpiece(toks, 60)
+    ids = encode(tok, toks, 8)
+    model = small_bert(tok.vocab_size, hidden=16, layers=1, heads=2, max_len=8)
+    hist = pretrain_mlm(model, ids, tok, steps=3, batch_size=8, progress=False, mixed_precision='bf16')
+    assert len(hist['train_loss']) == 3 and all(l == l for l in hist['train_loss'])  # ran, no NaN
+    if not torch.cuda.is_available():
+        with pytest.raises(LessonError, match='needs the model on a CUDA GPU'):
+            pretrain_mlm(model, ids, tok, steps=1, progress=False, mixed_precision='fp16')
+    with pytest.raises(LessonError, match="use one of auto, no, fp16, bf16"):
+        pretrain_mlm(model, ids, tok, steps=1, progress=False, mixed_precision='fp8')

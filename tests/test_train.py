@@ -40,3 +40,17 @@ def test_bad_inputs():
     X, y = _toy(10)
     with pytest.raises(LessonError, match='must match'): tensor_loader(X, y[:5])
     with pytest.raises(LessonError, match='no trainable'): fit(torch.nn.Linear(2, 2).requires_grad_(False), tensor_loader(X, y))
+
+
+def test_mixed_precision_choice_with_capability_mocked(monkeypatch):
+    "fp16 on a T4 (7.5), never bf16 there; bf16 from Ampere (8.0) on; fp32 on the CPU."
+    from finetune_lessons.train import mixed_precision_for, make_accelerator
+    import finetune_lessons.train as train
+    for capability, expected in (((7, 5), 'fp16'), ((7, 0), 'fp16'), ((8, 0), 'bf16'), ((8, 9), 'bf16'), ((9, 0), 'bf16')):
+        monkeypatch.setattr(torch.cuda, 'get_device_capability', lambda device=None, c=capability: c)
+        monkeypatch.setattr(torch.cuda, 'is_bf16_supported', lambda *a, **k: True)  # what a T4 can answer; must not matter
+        assert mixed_precision_for('cuda') == expected
+    assert mixed_precision_for('cpu') == 'no'
+    monkeypatch.setattr(train, 'mixed_precision_for', lambda device=None: 'bf16')
+    assert make_accelerator('auto').mixed_precision == 'bf16'  # 'auto' goes through the choice
+    assert make_accelerator('no').mixed_precision == 'no'
