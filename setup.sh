@@ -32,6 +32,6 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 # CONSTRAINTS pins exact versions for reproducible runs (CI sets it); unset, pip picks current releases.
-.venv/bin/python -m pip install -q ${CONSTRAINTS:+-c "$CONSTRAINTS"} -e ".[dev]"
+.venv/bin/python -m pip install -q ${CONSTRAINTS:+-c "$CONSTRAINTS"} -e ".[dev,offline]"
 .venv/bin/finetune-lessons doctor || true
 echo "setup.sh: ready. Activate with: source .venv/bin/activate"

