@@ -56,20 +56,25 @@ def test_mixed_precision_choice_with_capability_mocked(monkeypatch):
     assert make_accelerator('no').mixed_precision == 'no'
 
 
-def test_progress_bars_fall_back_to_text_without_widgets():
-    "In a Jupyter kernel without ipywidgets (or where they cannot render), fit's bar is tqdm's text bar, not an error."
+def _bar_in_a_kernel(block_widgets: bool) -> str:
+    "Run fit with a progress bar in a fresh Jupyter kernel; returns which tqdm tqdm.auto chose, then the cell's text."
     import nbformat
     from nbclient import NotebookClient
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "import sys, warnings; sys.modules['ipywidgets'] = None  # as if ipywidgets were not installed\n"
-        "warnings.simplefilter('ignore')\n"
+        ("import sys; sys.modules['ipywidgets'] = None  # as if ipywidgets were not installed\n" if block_widgets else '') +
+        "import warnings; warnings.simplefilter('ignore')\n"
         "import torch\n"
-        "from finetune_lessons.train import fit, tensor_loader\n"
         "import finetune_lessons.train as train\n"
-        "print(train.tqdm.__module__)  # tqdm.auto chose: tqdm.notebook with widgets, tqdm.std without\n"
+        "print(train.tqdm.__module__)\n"
         "X = torch.randn(32, 4); y = (X[:, 0] > 0).long()\n"
-        "h = fit(torch.nn.Linear(4, 2), tensor_loader(X, y, 8), epochs=2, progress=True)\n"
+        "h = train.fit(torch.nn.Linear(4, 2), train.tensor_loader(X, y, 8), epochs=2, progress=True)\n"
         "print('trained', len(h))")])
     NotebookClient(nb, timeout=120, kernel_name='python3').execute()
-    out = ''.join(o.get('text', '') for o in nb.cells[0].outputs if o.get('output_type') == 'stream')
-    assert out.startswith('tqdm.std') and '0/8' in out and 'trained 2' in out, out  # a text bar, and training ran
+    return ''.join(o.get('text', '') for o in nb.cells[0].outputs if o.get('output_type') == 'stream')
+
+
+def test_progress_bars_fall_back_to_text_without_widgets():
+    "In a Jupyter kernel without ipywidgets, fit's bar is tqdm's text bar, not an error; with them, a widget."
+    out = _bar_in_a_kernel(block_widgets=True)
+    assert out.split()[0] in ('tqdm.std', 'tqdm.asyncio') and '0/8' in out and 'trained 2' in out, out  # text bar; training ran
+    assert _bar_in_a_kernel(block_widgets=False).split()[0] == 'tqdm.notebook'  # the control: widgets when they are there
