@@ -17,7 +17,7 @@ from .core import LessonError, Profile, cache_dir, hub_reachable
 __all__ = ['INSTALL_HINTS', 'DATA_ENV', 'FASHION_CLASSES', 'FASHION_DIRS', 'PHOTOS', 'WORDNET_DIRS', 'NOUN_LEXNAMES', 'TOPICS',
            'FORTUNE_DIRS', 'MINILM_HUB', 'read_idx', 'fashion_mnist', 'digits', 'few_shot_indices', 'relabel',
            'load_image', 'sample_photo', 'wordnet_glosses', 'topic_dataset', 'fortunes', 'text_corpus', 'minilm_dir',
-           'load_pretrained', 'load_hub_dataset']
+           'load_pretrained', 'load_hub_dataset', 'load_hub_parquet']
 
 # %% ../nbs/01_data.ipynb #98aba72f
 INSTALL_HINTS = {
@@ -237,3 +237,17 @@ def load_hub_dataset(name: str, *args, **kwargs):
             raise LessonError(f"cannot fetch dataset {name!r}: no network (or HF_HUB_OFFLINE is set) and no cached copy; "
                               "run the tiny profile: export FINETUNE_LESSONS_PROFILE=tiny") from None
         raise LessonError(f"{name!r} is not a dataset on the Hugging Face hub ({type(e).__name__}): check the name") from None
+
+# %% ../nbs/01_data.ipynb #2ec4bce0
+def load_hub_parquet(repo_id: str, filename: str, cache_dir=None):
+    "One parquet file of a hub dataset as a `datasets.Dataset`: only that file is downloaded (`load_dataset` fetches every split)."
+    try: import datasets, huggingface_hub
+    except ImportError: raise _missing('datasets', 'library not installed') from None
+    from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError
+    try: path = huggingface_hub.hf_hub_download(repo_id, filename, repo_type='dataset', cache_dir=cache_dir)  # offline: the cached copy
+    except LocalEntryNotFoundError:
+        raise LessonError(f"cannot fetch {repo_id}/{filename}: no network (or HF_HUB_OFFLINE is set) and no cached copy; "
+                          "run the tiny profile: export FINETUNE_LESSONS_PROFILE=tiny") from None
+    except (EntryNotFoundError, RepositoryNotFoundError):
+        raise LessonError(f"{filename!r} is not a file of the dataset {repo_id!r} on the hub: check both names") from None
+    return datasets.Dataset.from_parquet(path)

@@ -97,3 +97,14 @@ def test_hub_dataset_loads_a_cached_copy_offline(tmp_path, monkeypatch):
     assert sst['train'].num_rows == 6 and sst['train'].features['label'].names == ['negative', 'positive']
     with pytest.raises(LessonError, match='no cached copy; run the tiny profile'):
         data.load_hub_dataset('stanfordnlp/imdb', cache_dir=str(tmp_path / 'datasets'))
+
+
+def test_hub_parquet_reads_one_split_from_the_hub_cache(tmp_path, monkeypatch):
+    "Lesson 4's IMDb split alone: the file in the hub cache's real layout, read offline; a wrong name or no copy is one line."
+    from standin_hub import write_imdb
+    monkeypatch.setenv('HF_HUB_OFFLINE', '1')
+    write_imdb(tmp_path, n=(4, 4, 10))
+    ds = data.load_hub_parquet('stanfordnlp/imdb', 'plain_text/unsupervised-00000-of-00001.parquet', cache_dir=tmp_path / 'hub')
+    assert ds.num_rows == 10 and set(ds.column_names) == {'text', 'label'} and set(ds['label']) == {-1}
+    with pytest.raises(LessonError, match='no cached copy; run the tiny profile'):
+        data.load_hub_parquet('stanfordnlp/imdb', 'plain_text/missing-00000-of-00001.parquet', cache_dir=tmp_path / 'hub')
