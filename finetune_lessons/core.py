@@ -15,7 +15,7 @@ import torch
 __all__ = ['PROFILES', 'PROFILE_ENV', 'SCALE_ENV', 'LessonError', 'set_seed', 'get_device', 'count_params', 'Profile',
            'hub_reachable', 'scale', 'scaled', 'get_profile', 'pick', 'claims_checked', 'cache_dir', 'repo_root',
            'results_dir', 'mean_std', 'fmt_mean_std', 'save_results', 'load_results', 'results_table', 'Timer',
-           'check_answer']
+           'check_answer', 'check_findings']
 
 # %% ../nbs/00_core.ipynb #d121dcfd
 class LessonError(Exception):
@@ -222,3 +222,11 @@ def check_answer(answer, right, hint: str, name: str = 'the answer') -> bool | N
     if answer is None: print(f"exercise not answered yet: set {name} and re-run this cell"); return None
     print('correct!' if answer == right else f"not quite: {hint}")
     return answer == right
+
+# %% ../nbs/00_core.ipynb #9df98c3b
+def check_findings(findings: dict, assert_them: bool, echo=print) -> bool:
+    "Print each finding ({statement: held?}) with ✓ or ✗; with `assert_them`, fail naming those that did not hold."
+    for statement, held in findings.items(): echo(f"{'✓' if held else '✗'} {statement}")
+    failed = [s for s, held in findings.items() if not held]
+    if assert_them and failed: raise AssertionError(f"this run did not show: {'; '.join(failed)}")
+    return not failed
