@@ -38,3 +38,13 @@ def test_exported_names_are_in_all():
                        data: ['fashion_mnist', 'few_shot_indices', 'topic_dataset', 'load_pretrained'],
                        train: ['fit', 'evaluate'], cli: ['main', 'doctor', 'run_lessons']}.items():
         assert set(names) <= set(mod.__all__), (mod.__name__, set(names) - set(mod.__all__))
+
+
+def test_every_module_docstring_names_its_lesson():
+    "A reader of a module finds its lesson from the header: 'Lesson N, nbs/1N_x: …' or 'Course plumbing, nbs/0N_x: …'."
+    import importlib
+    for py in sorted((ROOT / 'finetune_lessons').glob('[!_]*.py')):
+        doc = importlib.import_module(f'finetune_lessons.{py.stem}').__doc__ or ''
+        nb = re.search(r'File to edit: \.\./nbs/(\w+)\.ipynb', py.read_text()).group(1)
+        prefix = f"Lesson {int(nb[1])}, nbs/{nb}: " if nb.startswith('1') else f"Course plumbing, nbs/{nb}: "
+        assert doc.startswith(prefix), (py.name, doc[:80])
