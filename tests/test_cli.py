@@ -20,8 +20,18 @@ def _script(*args, **kw):
 def test_doctor_reports_profile_and_sources():
     r = _script('doctor', cwd=ROOT)
     assert r.returncode == 0, r.stdout + r.stderr
-    for needle in ('torch', 'profile', 'ImageNet weights: ', 'fashion-mnist', 'wordnet', 'fortunes', 'minilm', 'ready for the tiny profile'):
+    for needle in ('torch', 'profile', 'weights      ImageNet weights: ', 'fashion-mnist', 'wordnet', 'fortunes', 'minilm', 'ready for the tiny profile'):
         assert needle in r.stdout
+
+
+def test_doctor_reads_the_profile_and_imports_no_lesson_module():
+    code = ("import sys; from finetune_lessons import cli; lines = []; cli.doctor(echo=lines.append); "
+            "print([m for m in sys.modules if m.startswith('finetune_lessons.')]); print(lines)")
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    modules, lines = r.stdout.splitlines()[-2:]
+    assert not any(f"'finetune_lessons.{m}'" in modules for m in ('pretraining', 'features', 'finetune', 'mlm', 'peft')), modules
+    assert 'SHA-256 checked' in lines and 'data.noun' in lines  # the packaged ImageNet file and WordNet, found via data's public API
 
 
 def test_unknown_lesson_is_one_line_exit_2():

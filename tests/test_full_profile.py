@@ -5,7 +5,6 @@ The lessons call the same loaders they call on Colab (torchvision's weights API,
 `load_dataset('nyu-mll/glue', 'sst2')`); only the files in the caches are small stand-ins. Any error fails the test.
 """
 import json
-from pathlib import Path
 
 import pytest
 
@@ -48,8 +47,9 @@ def test_lesson_runs_in_the_full_profile(name, full_env):
     _execute(src, out, timeout=600)  # raises LessonError naming the failing cell's error
     text = out.read_text()
     assert 'profile: full (asked for by FINETUNE_LESSONS_PROFILE' in text
-    if name[:2] in ('11', '12', '13'):  # the vision lessons say which ImageNet weights, and why
+    if name[:2] == '11':  # lesson 1 says which ImageNet weights, and why (lessons 2-3 name their fixed networks instead)
         assert 'ImageNet weights: ResNet-18 from the torchvision hub (auto: the full profile uses the hub)' in text
+    if name[:2] in ('12', '13'): assert 'ImageNet networks in this lesson:' in text and 'ImageNet weights:' not in text
     slug = name.split('_', 1)[1].removesuffix('.ipynb')
     if slug in {p.stem.split('_', 1)[1] for p in lesson_notebooks().values()}:  # lessons write their results
         record = json.loads((full_env / 'results' / f"{slug}.json").read_text())

