@@ -76,7 +76,7 @@ def _targets(model: nn.Module, targets, defaults, what: str) -> list[str]:
     "Full names of the Linears named by `targets` (a name or a dotted suffix), or by the first `defaults` entry that fits; one-line errors."
     hits = lambda ts: [n for n in _linears(model) if any(n == t or n.endswith('.' + t) for t in ts)]
     if targets is None: targets = next((ts for ts in defaults if all(hits([t]) for t in ts)), None)
-    if targets is None: raise LessonError(f"{what} (the defaults for BERT/RoBERTa, DistilBERT and timm ViTs) match no nn.Linear in {type(model).__name__}: pass them, choose from {_candidates(model)}")
+    if targets is None: raise LessonError(f"{what} (the defaults for BERT/RoBERTa, DistilBERT and timm ViTs) match no nn.Linear in {type(model).__name__}: pass {what.split()[-1]}= from {_candidates(model)}")
     targets = [targets] if isinstance(targets, str) else list(targets)
     done, mha = hits(targets), _in_mha(model)
     hint = ('; its nn.MultiheadAttention fuses q, k, v in one in_proj_weight and reads out_proj.weight directly, '
