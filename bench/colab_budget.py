@@ -279,8 +279,8 @@ def cost(w, p):
     for key, runs in w['nets'].items():
         mode = w['mode'] if w['mode'] != 'mixed' else ('train' if key.startswith('head') else 'fwd')
         if w['mode'] == 'mixed' and key.startswith('head'):  # the probe's head: 120 steps per run on cached features
-            n, batch, steps = 120 * w['batch'], w['batch'], 120
-        else: n, batch, steps = w['n'], w['batch'], w['steps'] or math.ceil(w['n'] / w['batch'])
+            n, steps = 120 * w['batch'], 120
+        else: n, steps = w['n'], w['steps'] or math.ceil(w['n'] / w['batch'])
         f_ex, ops = measure(key, mode)
         r32, r16 = p['cnn' if key.split('@')[0].split(':')[0] in CNNS else 'transformer']
         f = f_ex * n * runs

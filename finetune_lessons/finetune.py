@@ -68,26 +68,50 @@ def layerwise_lr_groups(model: nn.Module, lr: float, decay: float = 0.3, groups=
     mods = dict(model.named_modules())
     unknown = [g for g in groups if g not in mods]
     if unknown: raise LessonError(f"no submodule named {unknown} for layer-wise LRs: choose from {children}")
-    out = []
-    for depth, name in enumerate(reversed(groups)):
-        params = trainable_parameters(mods[name])
+    nested = [(a, b) for i, a in enumerate(groups) for b in groups[i + 1:] if a == b or b.startswith(a + '.') or a.startswith(b + '.')]
+    if nested: raise LessonError(f"layer-wise groups {nested[0][0]!r} and {nested[0][1]!r} overlap: give each submodule once, e.g. {children}")
+    own = [p for p in model.parameters(recurse=False) if p.requires_grad]  # on the model itself, e.g. a ViT's class token: with the lowest layers
+    seen, out = set(), []
+    for depth, name in zip(range(len(groups) - 1, -1, -1), groups):
+        params = (own if depth == len(groups) - 1 else []) + trainable_parameters(mods[name])
+        params = [p for p in params if not (id(p) in seen or seen.add(id(p)))]  # a tied weight learns once, in its lowest group
         if params: out.append({'params': params, 'lr': lr * decay ** depth, 'name': name})
-    return out[::-1]
+    left = [n for n, p in model.named_parameters() if p.requires_grad and id(p) not in seen]
+    if left: raise LessonError(f"layer-wise groups {groups} leave out {len(left)} trainable parameters (e.g. {left[0]}): add their submodule to `groups` or freeze them")
+    return out
 
-HEAD_NAMES = ('head', 'fc', 'classifier')  # model A, torchvision ResNets, transformers classifiers
+HEAD_NAMES = ('head', 'fc', 'classifier', 'heads')  # model A and timm ViTs; ResNets; torchvision CNNs and transformers; torchvision ViTs
 
-def head_name(model: nn.Module, kind=nn.Module) -> str:
-    "The attribute holding `model`'s output layer: the first of `head`, `fc`, `classifier` that is a `kind`."
-    name = next((a for a in HEAD_NAMES if isinstance(getattr(model, a, None), kind)), None)
-    if name is None:
-        what = 'nn.Linear ' if kind is nn.Linear else ''
-        raise LessonError(f"{type(model).__name__} has no {what}`head`, `fc` or `classifier`: set the output layer by hand")
-    return name
+def _linears(m: nn.Module) -> list[str]: return [n for n, c in m.named_modules() if isinstance(c, nn.Linear)]
 
-def new_head(model: nn.Module, n_classes: int) -> nn.Module:
-    "Replace the output layer (`head`, `fc` or `classifier`, an nn.Linear) with a fresh one for `n_classes`."
-    name = head_name(model, nn.Linear)
-    setattr(model, name, nn.Linear(getattr(model, name).in_features, n_classes))
+def head_name(model: nn.Module, name: str | None = None) -> str:
+    "Dotted name of the output nn.Linear: `name`, else timm's `get_classifier()`, else the last Linear in `head`, `fc`, `classifier` or `heads`."
+    mods = dict(model.named_modules())
+    if name is not None:
+        if not isinstance(mods.get(name), nn.Linear): raise LessonError(f"name={name!r} is not an nn.Linear in {type(model).__name__}: its last ones are {_linears(model)[-3:]}")
+        return name
+    if hasattr(model, 'get_classifier'):  # timm's own API
+        head = model.get_classifier()
+        found = next((n for n, m in mods.items() if n and m is head and isinstance(m, nn.Linear)), None)
+        if found: return found
+    for attr in HEAD_NAMES:  # in a Sequential (torchvision) or a head module (RoBERTa's out_proj) the output layer is the last Linear
+        inner = _linears(m) if isinstance(m := getattr(model, attr, None), nn.Module) else []
+        if inner: return '.'.join(filter(None, (attr, inner[-1])))
+    raise LessonError(f"{type(model).__name__} has no nn.Linear output layer in `head`, `fc`, `classifier` or `heads`: "
+                      f"pass name=, e.g. one of its last Linears {_linears(model)[-3:]}")
+
+def new_head(model: nn.Module, n_classes: int, name: str | None = None) -> nn.Module:
+    "Replace the output nn.Linear (see `head_name`) by a fresh one for `n_classes`: same inputs, device and dtype."
+    path = head_name(model, name)
+    old = model.get_submodule(path)
+    dev, dt = old.weight.device, old.weight.dtype
+    if name is None and hasattr(model, 'reset_classifier') and model.get_classifier() is old:
+        model.reset_classifier(n_classes)  # timm: also updates `num_classes`
+        model.get_classifier().to(dev, dt)
+        return model
+    parent, _, attr = path.rpartition('.')
+    new = nn.Linear(old.in_features, n_classes, bias=old.bias is not None)  # made on the CPU, then moved: the same random draws anywhere
+    setattr(model.get_submodule(parent), attr, new.to(dev, dt))
     return model
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #8e644d20
@@ -111,16 +135,28 @@ def check_optimizer(model: nn.Module, opt: torch.optim.Optimizer) -> None:
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #f6023301
 @torch.no_grad()
-def cached_features(model: nn.Module, X: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
-    "Penultimate features of `X` from `model` with its head (`head`/`fc`/`classifier`) bypassed, in eval mode: (N, d)."
-    attr = head_name(model)
-    head = getattr(model, attr)
-    setattr(model, attr, nn.Identity())
+def cached_features(model: nn.Module, X: torch.Tensor, batch_size: int = 500, attention_mask: torch.Tensor | None = None,
+                    name: str | None = None) -> torch.Tensor:
+    "Features of `X` just before `model`'s output nn.Linear (see `head_name`), in eval mode: (N, d); token ids need their `attention_mask`."
+    try: path = head_name(model, name)
+    except LessonError:
+        if type(model).__module__.startswith('transformers.'):  # a bare encoder: which pooling is the learner's choice (lesson 4)
+            raise LessonError(f"{type(model).__name__} has no classifier head: pool it yourself, e.g. "
+                              "finetune_lessons.mlm.mean_pooled_features(model, input_ids, attention_mask)") from None
+        raise
+    parent, _, attr = path.rpartition('.')
+    parent = model.get_submodule(parent)
+    head = getattr(parent, attr)
+    setattr(parent, attr, nn.Identity())
     try:
         with eval_mode(model):
-            device = next(model.parameters()).device
-            return torch.cat([model(X[i:i + batch_size].to(device)).flatten(1).cpu() for i in range(0, len(X), batch_size)])
-    finally: setattr(model, attr, head)
+            device, out = head.weight.device, []
+            for i in range(0, len(X), batch_size):
+                mask = {} if attention_mask is None else {'attention_mask': attention_mask[i:i + batch_size].to(device)}
+                y = model(X[i:i + batch_size].to(device), **mask)
+                out.append(getattr(y, 'logits', y).flatten(1).cpu())  # transformers: the head's input arrives as `.logits`
+            return torch.cat(out)
+    finally: setattr(parent, attr, head)
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #7bb32c59
 def transfer_first(source: nn.Module, target: nn.Module, k: int, stages) -> nn.Module:

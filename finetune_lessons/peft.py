@@ -13,9 +13,10 @@ import torch.nn as nn
 from .core import LessonError, check_answer, count_params
 
 # %% auto #0
-__all__ = ['ORDER_FRAMES', 'METHODS', 'IA3_TARGETS', 'IA3_FEEDFORWARD', 'LoRALinear', 'add_lora', 'merge_lora', 'first_noun_task',
-           'Adapter', 'AdaptedLinear', 'add_adapters', 'bitfit', 'trainable_summary', 'peft_classifier',
-           'probe_warm_start', 'method_optimizer', 'trainable_state_dict', 'saved_size', 'check_lora_count']
+__all__ = ['LORA_TARGETS', 'ORDER_FRAMES', 'ADAPTER_TARGETS', 'METHODS', 'IA3_TARGETS', 'IA3_FEEDFORWARD', 'LoRALinear',
+           'add_lora', 'merge_lora', 'first_noun_task', 'Adapter', 'AdaptedLinear', 'add_adapters', 'bitfit',
+           'trainable_summary', 'peft_classifier', 'probe_warm_start', 'method_optimizer', 'trainable_state_dict',
+           'saved_size', 'check_lora_count']
 
 # %% ../nbs/15_peft.ipynb #ab4f6fbd
 class LoRALinear(nn.Module):
@@ -58,15 +59,37 @@ def _replace_children(model: nn.Module, match, make) -> list[str]:
                 setattr(parent, name, make(child)); done.append(f"{parent_name}.{name}".lstrip('.'))
     return done
 
-def add_lora(model: nn.Module, target_modules, r: int = 8, alpha: float = 16, dropout: float = 0.0) -> nn.Module:
-    "Wrap every nn.Linear named in `target_modules` with LoRALinear and freeze all other parameters; returns `model`."
-    targets = {target_modules} if isinstance(target_modules, str) else set(target_modules)
+LORA_TARGETS = (('query', 'value'), ('q_lin', 'v_lin'), ('qkv',))  # BERT and RoBERTa; DistilBERT; timm ViTs (q, k and v fused)
+
+def _linears(model: nn.Module) -> list[str]: return [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
+
+def _in_mha(model: nn.Module) -> set[str]:
+    "Names of the Linears inside nn.MultiheadAttention, which reads their weights directly instead of calling them."
+    return {f"{n}.{c}".lstrip('.') for n, m in model.named_modules() if isinstance(m, nn.MultiheadAttention) for c, _ in m.named_children()}
+
+def _candidates(model: nn.Module) -> list[str]:
+    "Short names of the Linears a wrapper can target: the last part of the name, two parts for a Sequential index."
+    names = [n for n in _linears(model) if n not in _in_mha(model)]
+    return sorted({'.'.join(n.split('.')[-2:]) if n.split('.')[-1].isdigit() else n.split('.')[-1] for n in names})[:12]
+
+def _targets(model: nn.Module, targets, defaults, what: str) -> list[str]:
+    "Full names of the Linears named by `targets` (a name or a dotted suffix), or by the first `defaults` entry that fits; one-line errors."
+    hits = lambda ts: [n for n in _linears(model) if any(n == t or n.endswith('.' + t) for t in ts)]
+    if targets is None: targets = next((ts for ts in defaults if all(hits([t]) for t in ts)), None)
+    if targets is None: raise LessonError(f"{what} (the defaults for BERT/RoBERTa, DistilBERT and timm ViTs) match no nn.Linear in {type(model).__name__}: pass {what.split()[-1]}= from {_candidates(model)}")
+    targets = [targets] if isinstance(targets, str) else list(targets)
+    done, mha = hits(targets), _in_mha(model)
+    hint = ('; its nn.MultiheadAttention fuses q, k, v in one in_proj_weight and reads out_proj.weight directly, '
+            'so target the MLP Linears' if mha else '')
+    if not done: raise LessonError(f"{what} {sorted(targets)} match no nn.Linear: choose from {_candidates(model)}{hint}")
+    if inside := [n for n in done if n in mha]: raise LessonError(f"{what}: {inside[0]} cannot be wrapped{hint}, e.g. {_candidates(model)}")
+    return done
+
+def add_lora(model: nn.Module, target_modules=None, r: int = 8, alpha: float = 16, dropout: float = 0.0) -> nn.Module:
+    "Wrap every nn.Linear named in `target_modules` (names or dotted suffixes; None: the family's q and v) with LoRALinear, freeze the rest."
+    chosen = set(_targets(model, target_modules, LORA_TARGETS, 'LoRA target_modules'))
     model.requires_grad_(False)
-    done = _replace_children(model, lambda n, c, full: n in targets and isinstance(c, nn.Linear),
-                             lambda c: LoRALinear(c, r, alpha, dropout))
-    if not done:
-        linear_names = sorted({n.split('.')[-1] for n, m in model.named_modules() if isinstance(m, nn.Linear)})
-        raise LessonError(f"LoRA target_modules {sorted(targets)} match no nn.Linear: choose from {linear_names}")
+    _replace_children(model, lambda n, c, full: full in chosen, lambda c: LoRALinear(c, r, alpha, dropout))
     return model
 
 def merge_lora(model: nn.Module) -> nn.Module:
@@ -108,16 +131,17 @@ class AdaptedLinear(nn.Module):
     "A frozen nn.Linear followed by a trainable Adapter on its output."
     def __init__(self, base_layer: nn.Linear, bottleneck: int = 16):
         super().__init__()
-        self.base_layer, self.adapter = base_layer.requires_grad_(False), Adapter(base_layer.out_features, bottleneck)
+        adapter = Adapter(base_layer.out_features, bottleneck).to(base_layer.weight.device, base_layer.weight.dtype)
+        self.base_layer, self.adapter = base_layer.requires_grad_(False), adapter
     def forward(self, x): return self.adapter(self.base_layer(x))
 
-def add_adapters(model: nn.Module, target_suffixes=('attention.output.dense', 'output.dense'), bottleneck: int = 16,
-                 train_layernorm: bool = True) -> nn.Module:
-    "Houlsby adapters after every nn.Linear whose full name ends with one of `target_suffixes`; all else frozen but LayerNorms."
+ADAPTER_TARGETS = (('attention.output.dense', 'output.dense'), ('attention.out_lin', 'ffn.lin2'), ('attn.proj', 'mlp.fc2'))  # after attention and after the MLP
+
+def add_adapters(model: nn.Module, target_suffixes=None, bottleneck: int = 16, train_layernorm: bool = True) -> nn.Module:
+    "Houlsby adapters after every nn.Linear whose name ends with one of `target_suffixes` (None: the family's); all else frozen but LayerNorms."
+    chosen = set(_targets(model, target_suffixes, ADAPTER_TARGETS, 'adapter target_suffixes'))
     model.requires_grad_(False)
-    done = _replace_children(model, lambda n, c, full: isinstance(c, nn.Linear) and full.endswith(tuple(target_suffixes)),
-                             lambda c: AdaptedLinear(c, bottleneck))
-    if not done: raise LessonError(f"adapter targets {list(target_suffixes)} match no nn.Linear in {type(model).__name__}")
+    _replace_children(model, lambda n, c, full: full in chosen, lambda c: AdaptedLinear(c, bottleneck))
     if train_layernorm:
         for m in model.modules():
             if isinstance(m, nn.LayerNorm): m.requires_grad_(True)

@@ -85,7 +85,16 @@ def test_cached_features_restore_head_and_mode():
     head = model.head
     f = cached_features(model, torch.zeros(2, 1, 28, 28))
     assert f.shape == (2, 128) and model.head is head and model.training
-    with pytest.raises(LessonError, match='no `head`'): cached_features(torch.nn.Sequential(torch.nn.Linear(2, 2)), torch.zeros(1, 2))
+    with pytest.raises(LessonError, match=r'no nn.Linear output layer in `head`.*pass name='): cached_features(torch.nn.Sequential(torch.nn.Linear(2, 2)), torch.zeros(1, 2))
+    assert torch.equal(cached_features(torch.nn.Sequential(torch.nn.Linear(2, 2)), torch.ones(1, 2), name='0'), torch.ones(1, 2))
+
+
+def test_new_head_draws_what_a_plain_linear_draws():
+    "The lessons' numbers depend on it: the new head takes the same random numbers, from the same generator, as before."
+    torch.manual_seed(0); model = new_head(SmallCNN(), 5)
+    after = torch.rand(1)
+    torch.manual_seed(0); SmallCNN(); ref = torch.nn.Linear(128, 5)
+    assert torch.equal(model.head.weight, ref.weight) and torch.equal(model.head.bias, ref.bias) and torch.equal(torch.rand(1), after)
 
 
 def test_transfer_first_on_resnet_copies_stem_and_stages():
