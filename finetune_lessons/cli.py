@@ -272,7 +272,8 @@ def _entry(name: str, obj, kind: str) -> str:
            f'<pre class="sig">{html.escape(_signature(name.rsplit(".", 1)[-1], obj, kind))}</pre>',
            f'<p>{_md(_docstring(obj)) or "<em>(no docstring)</em>"}</p>']
     stars = {inspect.Parameter.VAR_POSITIONAL: '*', inspect.Parameter.VAR_KEYWORD: '**'}
-    rows = [(stars.get(v.get('kind'), '') + k, v) for k, v in _params(obj, kind).items() if k != 'return' or v['docment'] or _anno(v)]
+    rows = [(stars.get(v.get('kind'), '') + k, v) for k, v in _params(obj, kind).items()
+            if k != 'return' or v['docment']]  # the return type is in the signature already
     if rows:
         out.append('<table><tr><th>Parameter</th><th>Type</th><th>Default</th><th>Description</th></tr>')
         for k, v in rows:
