@@ -277,7 +277,7 @@ def _entry(name: str, obj, kind: str) -> str:
     if rows:
         out.append('<table><tr><th>Parameter</th><th>Type</th><th>Default</th><th>Description</th></tr>')
         for k, v in rows:
-            default = '' if v['default'] is inspect.Parameter.empty or k in ('return', '*args', '**kwargs') else repr(v['default'])
+            default = '' if v['default'] is inspect.Parameter.empty else repr(v['default'])
             out.append(f"<tr><td><code>{'<em>returns</em>' if k == 'return' else html.escape(k)}</code></td>"
                        f"<td><code>{html.escape(_anno(v))}</code></td><td><code>{html.escape(default)}</code></td>"
                        f"<td>{_md(v['docment'])}</td></tr>")
@@ -299,7 +299,7 @@ def api_reference(
         members, lesson = api_members(mod), lesson_of(mod)
         taught = f'<a href="../{lesson}.html">{lesson}</a>' if lesson else '—'
         summary = _md((mod.__doc__ or '').strip())
-        toc = ', '.join(f'<a href="#{n}"><code>{n}</code></a>' for n, _, k in members if '.' not in n)
+        toc = ', '.join(f'<a href="#{n}"><code>{n}</code></a>' for n, _, _ in members if '.' not in n)
         body = [f'<h1><code>finetune_lessons.{name}</code></h1>', f'<p>{summary}</p>',
                 f'<p>Taught in the notebook <strong>{taught}</strong>. Import: <code>from finetune_lessons.{name} import *</code></p>',
                 f'<p>{toc}</p>'] + [_entry(*m) for m in members]
