@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_cli.ipynb #ccd56a77
 from __future__ import annotations
-import argparse, os, platform, sys
+import argparse, html, importlib, inspect, os, pkgutil, platform, re, sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -15,8 +15,8 @@ from .core import (PROFILE_ENV, LessonError, Timer, cache_dir, get_device, get_p
 from . import data
 
 # %% auto #0
-__all__ = ['LESSONS', 'nbs_dir', 'lesson_notebooks', 'resolve_lessons', 'run_lessons', 'data_sources', 'doctor', 'build_site',
-           'main']
+__all__ = ['LESSONS', 'nbs_dir', 'lesson_notebooks', 'resolve_lessons', 'run_lessons', 'data_sources', 'doctor', 'api_modules',
+           'api_members', 'doc_gaps', 'lesson_of', 'api_reference', 'build_site', 'main']
 
 # %% ../nbs/03_cli.ipynb #cbf5f20c
 LESSONS = {
@@ -27,7 +27,9 @@ LESSONS = {
     'peft': 'Parameter-efficient fine-tuning: LoRA, adapters, prompts, BitFit, IA3',
 }
 
-def nbs_dir(path: Path | str | None = None) -> Path:
+def nbs_dir(
+    path: Path | str | None = None,  # the folder (default: nbs/ of the repository around the cwd)
+) -> Path:
     "The folder holding the lesson notebooks: `path`, else `nbs/` of the repository around the cwd."
     if path is not None:
         path = Path(path)
@@ -39,14 +41,19 @@ def nbs_dir(path: Path | str | None = None) -> Path:
                           "(git clone https://github.com/finetune-lessons/finetune-lessons) or pass --nbs PATH")
     return root / 'nbs'
 
-def lesson_notebooks(folder: Path | str | None = None) -> dict[str, Path]:
+def lesson_notebooks(
+    folder: Path | str | None = None,  # the notebook folder (default: `nbs_dir()`)
+) -> dict[str, Path]:
     "{slug: notebook path} for the lessons present in `folder`, in course order."
     folder = nbs_dir(folder)
     found = {p.stem.split('_', 1)[1]: p for p in sorted(folder.glob('[0-9][0-9]_*.ipynb'))}
     return {slug: path for slug, path in found.items() if slug in LESSONS}
 
 # %% ../nbs/03_cli.ipynb #36a23b95
-def resolve_lessons(names=(), folder: Path | str | None = None) -> list[Path]:
+def resolve_lessons(
+    names=(),                          # lesson slugs ('masked_lm') or notebook names ('14_masked_lm.ipynb')
+    folder: Path | str | None = None,  # the notebook folder (default: `nbs_dir()`)
+) -> list[Path]:
     "Notebook paths for the lesson `names` (slugs or file names); all present lessons when `names` is empty."
     present = lesson_notebooks(folder)
     if not names: return list(present.values())
@@ -80,8 +87,15 @@ def _execute(src: Path, dst: Path, timeout: int) -> float:
     nbformat.write(nb, dst)
     return t.seconds
 
-def run_lessons(names=(), profile: str | None = None, folder=None, out_dir=None, timeout: int = 1800,
-                jobs: int | None = None, echo=print) -> list[Path]:
+def run_lessons(
+    names=(),                    # lesson slugs or notebook names (default: every lesson present)
+    profile: str | None = None,  # 'tiny', 'full' or 'auto' (default: $FINETUNE_LESSONS_PROFILE, else auto)
+    folder=None,                 # the notebook folder (default: `nbs_dir()`)
+    out_dir=None,                # where the executed copies go (default: runs/ of the repository)
+    timeout: int = 1800,         # seconds one cell may run
+    jobs: int | None = None,     # lessons at a time (default: 2 in the tiny profile on 2+ cores, else 1)
+    echo=print,                  # called with each progress line
+) -> list[Path]:
     "Execute the lessons `names` (default: all) in `profile`, `jobs` at a time; return the executed copies' paths."
     from concurrent.futures import ThreadPoolExecutor
     paths = resolve_lessons(names, folder)
@@ -134,7 +148,9 @@ def data_sources() -> list[tuple[str, bool, str]]:
     return out
 
 # %% ../nbs/03_cli.ipynb #ab1118e0
-def doctor(echo=print) -> bool:
+def doctor(
+    echo=print,  # called with each line of the report
+) -> bool:
     "Print a report on this machine for the course; True when the tiny profile can run."
     echo(f"python       {platform.python_version()} ({sys.executable})")
     for pkg in ('finetune-lessons', 'torch', 'torchvision', 'transformers', 'peft', 'accelerate', 'timm', 'nbval', 'nbdev'):
@@ -156,10 +172,149 @@ def doctor(echo=print) -> bool:
     echo('ready for the tiny profile' if ok else 'install the missing sources above, then run doctor again')
     return ok
 
+# %% ../nbs/03_cli.ipynb #48dae059
+def api_modules() -> dict:
+    "{name: module} for every public module of the package, imported."
+    import finetune_lessons
+    return {m.name: importlib.import_module(f'finetune_lessons.{m.name}')
+            for m in pkgutil.iter_modules(finetune_lessons.__path__) if not m.name.startswith('_')}
+
+def api_members(
+    mod,  # a module of the package
+) -> list[tuple[str, object, str]]:
+    "(name, object, kind) for each function and class in `mod.__all__` (constants left out) and each class's own public methods."
+    out = []
+    for name in mod.__all__:
+        obj = getattr(mod, name)
+        if inspect.isfunction(obj): out.append((name, obj, 'function'))
+        if not inspect.isclass(obj): continue
+        out.append((name, obj, 'class'))
+        for k, v in vars(obj).items():
+            if k.startswith('_'): continue
+            kind = {property: 'property', staticmethod: 'staticmethod', classmethod: 'classmethod'}.get(type(v), 'method')
+            f = v.fget if kind == 'property' else getattr(v, '__func__', v)
+            if inspect.isfunction(f): out.append((f'{name}.{k}', f, kind))
+    return out
+
+def _docstring(obj) -> str | None:
+    doc = obj.__doc__  # its own, not inherited
+    if inspect.isclass(obj) and doc and doc.startswith(obj.__name__ + '('): return None  # dataclass's generated one
+    return inspect.cleandoc(doc) if doc and doc.strip() else None
+
+def _params(obj, kind: str) -> dict:
+    "docments of `obj`'s parameters without self/cls; {} for a property."
+    from fastcore.docments import docments
+    if kind == 'property': return {}
+    d = docments(obj, full=True)
+    if kind in ('method', 'classmethod') or 'self' in d: d.pop(next(iter(d)))  # the bound self/cls
+    return d
+
+def doc_gaps(
+    obj,                    # a function or class
+    kind: str = 'function', # as `api_members` gives it: function, class, method, staticmethod, classmethod or property
+) -> list[str]:
+    "What `obj` lacks: 'docstring' and/or the names of parameters without a docment (*args and **kwargs are exempt)."
+    gaps = [] if _docstring(obj) else ['docstring']
+    skip = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    return gaps + [k for k, v in _params(obj, kind).items() if k != 'return' and v['kind'] not in skip and not v['docment']]
+
+def lesson_of(
+    mod,  # a module of the package
+) -> str | None:
+    "Stem of the notebook `mod` is generated from (its `File to edit:` header), e.g. '13_freeze_vs_finetune'."
+    m = re.search(r'File to edit: \S*?nbs/(\S+?)\.ipynb', Path(mod.__file__).read_text(encoding='utf-8'))
+    return m.group(1) if m else None
+
+# %% ../nbs/03_cli.ipynb #6bbf531a
+_API_CSS = """body {font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; max-width: 60em; margin: 0 auto;
+  padding: 0 1.5em 3em; line-height: 1.5; color: #1f2328;}
+code, pre {font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.92em;}
+pre.sig {background: #f6f8fa; border-left: 3px solid #1a73e8; padding: 0.6em 0.8em; white-space: pre-wrap;}
+table {border-collapse: collapse; margin: 0.5em 0 1em; width: 100%;}
+th, td {border: 1px solid #d0d7de; padding: 0.25em 0.6em; text-align: left; vertical-align: top;}
+th {background: #f6f8fa;} h2 {border-top: 1px solid #d0d7de; padding-top: 0.8em; margin-top: 1.6em;}
+h3 {margin-left: 1em;} .member {margin-left: 1em;} .kind {color: #656d76; font-weight: normal; font-size: 0.8em;}"""
+_NAV_CSS = """nav.ftl-nav {font-family: system-ui, sans-serif; padding: 0.6em 0; border-bottom: 1px solid #d0d7de; margin-bottom: 1em;}
+nav.ftl-nav a {margin-right: 1.2em;}"""
+
+def _nav(home: str, extra: str = '') -> str:
+    return (f'<nav class="ftl-nav"><a href="{home}index.html">finetune-lessons: the lessons</a>'
+            f'<a href="{home}api/index.html">API reference</a>{extra}</nav>')
+
+def _md(text: str | None) -> str:
+    "Escaped text with `code` spans."
+    return re.sub(r'`([^`]+)`', r'<code>\1</code>', html.escape(text or ''))
+
+def _anno(v: dict) -> str:
+    "The annotation in a docments entry `v`, blank where docments only guessed it from the default's type."
+    a = v['anno']
+    if a in (inspect.Parameter.empty, None) or (v['default'] is not inspect.Parameter.empty and a is type(v['default'])): return ''
+    return a if isinstance(a, str) else getattr(a, '__name__', str(a))
+
+class _Raw(str):
+    def __repr__(self): return str(self)  # show string annotations (from __future__ annotations) without quotes
+
+def _signature(name: str, obj, kind: str) -> str:
+    try: sig = inspect.signature(obj)
+    except (TypeError, ValueError): return f'{name}(...)'  # e.g. an Exception subclass
+    params = [p.replace(annotation=_Raw(p.annotation)) if isinstance(p.annotation, str) else p for p in sig.parameters.values()]
+    if kind in ('method', 'classmethod', 'property'): params = params[1:]
+    ret = _Raw(sig.return_annotation) if isinstance(sig.return_annotation, str) else sig.return_annotation
+    if kind == 'property': return f'{name}: {ret}' if ret is not inspect.Signature.empty else name
+    return name + str(sig.replace(parameters=params, return_annotation=ret))
+
+def _entry(name: str, obj, kind: str) -> str:
+    tag, anchor = ('h3', name) if '.' in name else ('h2', name)
+    out = [f'<{tag} id="{anchor}"><code>{name}</code> <span class="kind">{kind}</span></{tag}>', '<div class="member">' if tag == 'h3' else '<div>',
+           f'<pre class="sig">{html.escape(_signature(name.rsplit(".", 1)[-1], obj, kind))}</pre>',
+           f'<p>{_md(_docstring(obj)) or "<em>(no docstring)</em>"}</p>']
+    stars = {inspect.Parameter.VAR_POSITIONAL: '*', inspect.Parameter.VAR_KEYWORD: '**'}
+    rows = [(stars.get(v.get('kind'), '') + k, v) for k, v in _params(obj, kind).items()
+            if k != 'return' or v['docment']]  # the return type is in the signature already
+    if rows:
+        out.append('<table><tr><th>Parameter</th><th>Type</th><th>Default</th><th>Description</th></tr>')
+        for k, v in rows:
+            default = '' if v['default'] is inspect.Parameter.empty else repr(v['default'])
+            out.append(f"<tr><td><code>{'<em>returns</em>' if k == 'return' else html.escape(k)}</code></td>"
+                       f"<td><code>{html.escape(_anno(v))}</code></td><td><code>{html.escape(default)}</code></td>"
+                       f"<td>{_md(v['docment'])}</td></tr>")
+        out.append('</table>')
+    return '\n'.join(out + ['</div>'])
+
+def _page(title: str, body: str, home: str = '../') -> str:
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f'<style>{_API_CSS}\n{_NAV_CSS}</style></head>\n<body>{_nav(home)}\n{body}\n</body></html>\n')
+
+def api_reference(
+    out_dir,  # the site's folder: the pages go to its api/ subfolder, lesson links point to its notebook pages
+) -> Path:
+    "Write an API reference page per module (signatures, docstrings, docments tables) and an index to `out_dir`/api/; returns the index."
+    api = Path(out_dir) / 'api'
+    api.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for name, mod in api_modules().items():
+        members, lesson = api_members(mod), lesson_of(mod)
+        taught = f'<a href="../{lesson}.html">{lesson}</a>' if lesson else '—'
+        summary = _md((mod.__doc__ or '').strip())
+        toc = ', '.join(f'<a href="#{n}"><code>{n}</code></a>' for n, _, _ in members if '.' not in n)
+        body = [f'<h1><code>finetune_lessons.{name}</code></h1>', f'<p>{summary}</p>',
+                f'<p>Taught in the notebook <strong>{taught}</strong>. Import: <code>from finetune_lessons.{name} import *</code></p>',
+                f'<p>{toc}</p>'] + [_entry(*m) for m in members]
+        (api / f'{name}.html').write_text(_page(f'finetune_lessons.{name}', '\n'.join(body)), encoding='utf-8')
+        names = ' '.join(f'<a href="{name}.html#{n}"><code>{n}</code></a>' for n, _, _ in members if '.' not in n)
+        rows.append(f'<tr><td><a href="{name}.html"><code>{name}</code></a></td><td>{summary}</td><td>{taught}</td><td>{names}</td></tr>')
+    index = ['<h1>API reference</h1>', '<p>Every function and class the package exports, generated from the code: signatures, '
+             'docstrings and one line per parameter. Each module is taught in the notebook named beside it.</p>',
+             '<table><tr><th>Module</th><th>What it holds</th><th>Taught in</th><th>Functions and classes</th></tr>', *rows, '</table>']
+    (api / 'index.html').write_text(_page('API reference: finetune-lessons', '\n'.join(index)), encoding='utf-8')
+    return api / 'index.html'
+
 # %% ../nbs/03_cli.ipynb #f2e2e13a
-def build_site(folder=None, out_dir=None) -> Path:
-    "Render every notebook in `folder` (default nbs/) to HTML in `out_dir` (default _site/); returns the index page."
-    import re
+def build_site(
+    folder=None,   # the notebook folder (default: `nbs_dir()`)
+    out_dir=None,  # the site's folder (default: _site/ of the repository)
+) -> Path:
+    "Render every notebook in `folder` (default nbs/) to HTML in `out_dir` (default _site/), plus the API reference; returns the index page."
     import nbformat
     from nbconvert import HTMLExporter
     src = nbs_dir(folder)
@@ -168,6 +323,9 @@ def build_site(folder=None, out_dir=None) -> Path:
     exporter = HTMLExporter(template_name='lab')
     pages = sorted(src.glob('*.ipynb'))
     if not pages: raise LessonError(f"no notebooks in {src}")
+    api_reference(out)
+    taught = {}  # notebook stem -> the modules it exports, for links from a lesson to its API pages
+    for name, mod in api_modules().items(): taught.setdefault(lesson_of(mod), []).append(name)
     for nb_path in pages:
         nb = nbformat.read(nb_path, as_version=4)
         cells = []
@@ -178,14 +336,18 @@ def build_site(folder=None, out_dir=None) -> Path:
                 if not c.source and not c.get('outputs'): continue  # a cell that held only directives
             cells.append(c)
         nb.cells = cells
-        html, _ = exporter.from_notebook_node(nb, resources={'metadata': {'name': nb_path.stem}})
-        html = html.replace('</head>', '<style>.jp-InputPrompt, .jp-OutputPrompt {visibility: hidden;}</style></head>', 1)
-        html = re.sub(r'href="([\w.-]+)\.ipynb"', r'href="\1.html"', html)  # links between notebooks
-        (out / f"{nb_path.stem}.html").write_text(html, encoding='utf-8')
+        page, _ = exporter.from_notebook_node(nb, resources={'metadata': {'name': nb_path.stem}})
+        page = page.replace('</head>', f'<style>.jp-InputPrompt, .jp-OutputPrompt {{visibility: hidden;}}\n{_NAV_CSS}</style></head>', 1)
+        nav = _nav('', ''.join(f'<a href="api/{m}.html">API: {m}</a>' for m in taught.get(nb_path.stem, [])))
+        page = re.sub(r'<body[^>]*>', lambda m: m.group(0) + nav, page, count=1)
+        page = re.sub(r'href="([\w.-]+)\.ipynb"', r'href="\1.html"', page)  # links between notebooks
+        (out / f"{nb_path.stem}.html").write_text(page, encoding='utf-8')
     return out / 'index.html'
 
 # %% ../nbs/03_cli.ipynb #b65273f2
-def main(argv=None) -> int:
+def main(
+    argv=None,  # the command line's arguments (default: `sys.argv[1:]`)
+) -> int:
     "Entry point of `finetune-lessons`."
     parser = argparse.ArgumentParser(prog='finetune-lessons', description='A notebook-first course on pretraining and fine-tuning.')
     sub = parser.add_subparsers(dest='command', required=True)

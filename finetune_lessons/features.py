@@ -16,7 +16,11 @@ __all__ = ['plot_filters', 'natural_patches', 'ica_filters', 'orientation_select
            'random_projection', 'linear_probe', 'recalibrate_bn', 'relative_weight_change', 'check_best_stage']
 
 # %% ../nbs/12_cnn_features.ipynb #ca982ddb
-def plot_filters(weight: torch.Tensor, ncols: int = 8, title: str | None = None):
+def plot_filters(
+    weight: torch.Tensor,      # conv weights (out, 1 or 3, h, w)
+    ncols: int = 8,            # filters per row
+    title: str | None = None,  # the figure's title, if any
+):
     "Show conv filters `weight` (out, in, h, w) as a grid: greyscale for 1 input channel, RGB for 3; returns the figure."
     import matplotlib.pyplot as plt
     w = weight.detach().cpu().float()
@@ -31,7 +35,11 @@ def plot_filters(weight: torch.Tensor, ncols: int = 8, title: str | None = None)
     return fig
 
 # %% ../nbs/12_cnn_features.ipynb #f510a389
-def natural_patches(n: int = 8000, size: int = 12, seed: int = 0) -> np.ndarray:
+def natural_patches(
+    n: int = 8000,   # number of patches
+    size: int = 12,  # side of a patch, in pixels
+    seed: int = 0,   # seed of the patch positions
+) -> np.ndarray:
     "`n` random `size`×`size` greyscale patches (flattened, mean-removed) from scikit-image's bundled photos."
     import skimage.data
     from skimage.color import rgb2gray
@@ -47,7 +55,11 @@ def natural_patches(n: int = 8000, size: int = 12, seed: int = 0) -> np.ndarray:
     P = np.asarray(out, dtype=np.float64)
     return P - P.mean(1, keepdims=True)
 
-def ica_filters(patches: np.ndarray, n_components: int = 36, seed: int = 0) -> np.ndarray:
+def ica_filters(
+    patches: np.ndarray,    # (N, side*side) flattened square patches, mean-removed (as `natural_patches` gives)
+    n_components: int = 36, # number of basis functions
+    seed: int = 0,          # FastICA's random state
+) -> np.ndarray:
     "FastICA basis functions of `patches`: (n_components, side, side)."
     from sklearn.decomposition import FastICA
     ica = FastICA(n_components=n_components, whiten='unit-variance', random_state=seed, max_iter=500)
@@ -56,7 +68,10 @@ def ica_filters(patches: np.ndarray, n_components: int = 36, seed: int = 0) -> n
     return ica.mixing_.T.reshape(n_components, side, side)
 
 # %% ../nbs/12_cnn_features.ipynb #4d38c420
-def orientation_selectivity(filters: np.ndarray, n_bins: int = 8) -> np.ndarray:
+def orientation_selectivity(
+    filters: np.ndarray,  # (n, h, w) filters
+    n_bins: int = 8,      # orientation bins over 0..π
+) -> np.ndarray:
     "Per filter (n, h, w): 1 - (orientation-energy entropy / log n_bins); 1 = one orientation, 0 = none."
     n, h, w = filters.shape
     fy, fx = np.meshgrid(np.fft.fftfreq(h), np.fft.fftfreq(w), indexing='ij')
@@ -73,7 +88,11 @@ def orientation_selectivity(filters: np.ndarray, n_bins: int = 8) -> np.ndarray:
 
 # %% ../nbs/12_cnn_features.ipynb #9cb0d1c4
 @torch.no_grad()
-def stage_outputs(model: nn.Module, x: torch.Tensor, stages) -> list[torch.Tensor]:
+def stage_outputs(
+    model: nn.Module,  # the network; run in eval mode, then put back in its previous mode
+    x: torch.Tensor,   # one batch of inputs
+    stages,            # names of submodules, as in `model.named_modules()`
+) -> list[torch.Tensor]:
     "Outputs of the named submodules `stages` for input `x`, collected with forward hooks in one pass."
     modules = dict(model.named_modules())
     missing = [s for s in stages if s not in modules]
@@ -87,8 +106,14 @@ def stage_outputs(model: nn.Module, x: torch.Tensor, stages) -> list[torch.Tenso
 
 # %% ../nbs/12_cnn_features.ipynb #d8fa29fc
 @torch.no_grad()
-def stage_features(model: nn.Module, X: torch.Tensor, stages, grid: int = 3, batch_size: int = 500,
-                   dim: int | None = None) -> list[np.ndarray]:
+def stage_features(
+    model: nn.Module,        # the network
+    X: torch.Tensor,         # inputs (N, C, H, W)
+    stages,                  # names of submodules, as in `model.named_modules()`
+    grid: int = 3,           # each output is average-pooled to at most `grid`×`grid` positions
+    batch_size: int = 500,   # inputs per forward pass
+    dim: int | None = None,  # project every stage to this many features (None: keep them all)
+) -> list[np.ndarray]:
     "Per stage, the outputs for `X` average-pooled to at most `grid`×`grid`, flattened, and (with `dim`) projected to `dim` features."
     device = next(model.parameters()).device
     chunks = [stage_outputs(model, X[i:i + batch_size].to(device), stages) for i in range(0, len(X), batch_size)]
@@ -99,12 +124,22 @@ def stage_features(model: nn.Module, X: torch.Tensor, stages, grid: int = 3, bat
         out.append(f if dim is None else random_projection(f, dim, seed=k))
     return out
 
-def random_projection(features: np.ndarray, dim: int, seed: int = 0) -> np.ndarray:
+def random_projection(
+    features: np.ndarray,  # (N, d) features
+    dim: int,              # number of output features
+    seed: int = 0,         # with the shapes, picks the matrix
+) -> np.ndarray:
     "`features` (N, d) times a fixed Gaussian (d, dim) matrix: every stage gets the same number of features to probe."
     rng = np.random.default_rng([seed, features.shape[1], dim])  # the same matrix for the same shapes, in any network
     return features @ (rng.standard_normal((features.shape[1], dim)) / np.sqrt(dim))
 
-def linear_probe(F_train, y_train, F_test, y_test, C: float = 0.5) -> float:
+def linear_probe(
+    F_train,          # training features (N, d)
+    y_train,          # training labels (N,)
+    F_test,           # test features (M, d)
+    y_test,           # test labels (M,)
+    C: float = 0.5,   # inverse strength of the logistic regression's L2 penalty
+) -> float:
     "Test accuracy of a standardised logistic-regression probe trained on frozen features."
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -115,7 +150,11 @@ def linear_probe(F_train, y_train, F_test, y_test, C: float = 0.5) -> float:
 
 # %% ../nbs/12_cnn_features.ipynb #6804fe99
 @torch.no_grad()
-def recalibrate_bn(model: nn.Module, X: torch.Tensor, batch_size: int = 256) -> nn.Module:
+def recalibrate_bn(
+    model: nn.Module,       # the network whose BatchNorm statistics are re-estimated
+    X: torch.Tensor,        # inputs from the domain the statistics should describe
+    batch_size: int = 256,  # inputs per forward pass
+) -> nn.Module:
     "Re-estimate every BatchNorm's running statistics on inputs `X` (a cumulative average over the batches); returns `model` in eval mode."
     bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not bns: raise LessonError(f"{type(model).__name__} has no BatchNorm layer to recalibrate")
@@ -128,7 +167,11 @@ def recalibrate_bn(model: nn.Module, X: torch.Tensor, batch_size: int = 256) -> 
     return model.eval()
 
 # %% ../nbs/12_cnn_features.ipynb #c77617ca
-def relative_weight_change(before: nn.Module, after: nn.Module, stages) -> dict[str, float]:
+def relative_weight_change(
+    before: nn.Module,  # the model before fine-tuning
+    after: nn.Module,   # the same architecture after fine-tuning
+    stages,             # names of the submodules to compare
+) -> dict[str, float]:
     "Per named stage: ‖ΔW‖ / ‖W‖ over its weight tensors with ≥ 2 dims (conv and linear weights)."
     b, a = dict(before.named_modules()), dict(after.named_modules())
     out = {}
@@ -141,7 +184,11 @@ def relative_weight_change(before: nn.Module, after: nn.Module, stages) -> dict[
     return out
 
 # %% ../nbs/12_cnn_features.ipynb #ae9be6b2
-def check_best_stage(answer: str | None, probe_row: list, stages) -> bool | None:
+def check_best_stage(
+    answer: str | None,  # the learner's answer, a stage name (None: not answered yet)
+    probe_row: list,     # per stage, a `mean_std` dict of probe accuracy
+    stages,              # the stage names, in the order of `probe_row`
+) -> bool | None:
     "Self-check: is `answer` the stage whose probe accuracy (list of mean_std dicts) is highest?"
     right = stages[int(np.argmax([s['mean'] for s in probe_row]))]
     return check_answer(answer, right, 'compare the means in the digits row', 'answer_1')

@@ -23,8 +23,15 @@ __all__ = ['SPECIAL_TOKENS', 'TOY_CLASSES', 'TOY_FRAMES', 'NEUTRAL_FRAMES', 'TOY
            'fill_mask', 'bert_is_pretrained']
 
 # %% ../nbs/14_masked_lm.ipynb #54dd5c86
-def mask_tokens(input_ids: torch.Tensor, *, mask_token_id: int, vocab_size: int, special_token_ids=(),
-                mlm_probability: float = 0.15, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def mask_tokens(
+    input_ids: torch.Tensor,                # token ids (B, T), integers
+    *,
+    mask_token_id: int,                     # the id of [MASK]
+    vocab_size: int,                        # random replacements are drawn from 0..vocab_size-1
+    special_token_ids=(),                   # ids never chosen for masking ([PAD], [CLS], [SEP], ...)
+    mlm_probability: float = 0.15,          # the share of tokens chosen for prediction
+    generator: torch.Generator | None = None,  # for reproducible masks (default: torch's global RNG)
+) -> tuple[torch.Tensor, torch.Tensor]:
     "BERT masking: (masked copy of `input_ids`, labels with the original id at chosen positions and -100 elsewhere)."
     if not 0 <= mlm_probability <= 1: raise LessonError(f"mlm_probability={mlm_probability}: must be between 0 and 1")
     if input_ids.dtype not in (torch.int64, torch.int32): raise LessonError(f"input_ids must be integer token ids, got {input_ids.dtype}")
@@ -43,7 +50,10 @@ def mask_tokens(input_ids: torch.Tensor, *, mask_token_id: int, vocab_size: int,
 # %% ../nbs/14_masked_lm.ipynb #bc2ecdc1
 SPECIAL_TOKENS = ('[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]')
 
-def train_wordpiece(texts, vocab_size: int = 8000):
+def train_wordpiece(
+    texts,                   # the training corpus, an iterable of strings
+    vocab_size: int = 8000,  # the vocabulary size to learn, special tokens included
+):
     "A BERT-style uncased WordPiece tokenizer trained on `texts`, wrapped as a transformers fast tokenizer."
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
@@ -60,7 +70,11 @@ def train_wordpiece(texts, vocab_size: int = 8000):
     return PreTrainedTokenizerFast(tokenizer_object=tk, unk_token='[UNK]', pad_token='[PAD]', cls_token='[CLS]',
                                    sep_token='[SEP]', mask_token='[MASK]')
 
-def encode(tokenizer, texts, max_length: int = 32) -> torch.Tensor:
+def encode(
+    tokenizer,             # a fast (Rust-backed) transformers tokenizer
+    texts,                 # the strings to encode
+    max_length: int = 32,  # every row is truncated or padded to this many tokens
+) -> torch.Tensor:
     "Token ids (N, max_length), truncated and padded, through the fast Rust tokenizer directly (much faster in bulk)."
     if not getattr(tokenizer, 'is_fast', False): raise LessonError("encode needs a fast tokenizer (use_fast=True)")
     backend = tokenizer.backend_tokenizer
@@ -87,7 +101,9 @@ NEUTRAL_FRAMES = ('i saw the {n} .', 'look at the {n} .', 'there is a {n} here .
                   'the {s} {n} is here .', 'someone mentioned a {s} {n} .')  # say nothing about the noun's class
 TOY_MAX_LEN = 12  # the longest sentence, 8 words, plus [CLS] and [SEP], fits
 
-def word_tokenizer(words):
+def word_tokenizer(
+    words,  # the closed vocabulary (special tokens are added)
+):
     "A BERT-style fast tokenizer with one token per word (ids in sorted order after the special tokens): for a closed vocabulary."
     from tokenizers import Tokenizer, models, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
@@ -105,14 +121,22 @@ class ToyLanguage:
     noise: float = 0.1                                         # how often a noun takes another class's verb or adjective
     shared_adjectives: tuple = ('big', 'small', 'old', 'new')  # used by every class: they say nothing
     @property
-    def class_names(self) -> tuple: return tuple(TOY_CLASSES)
-    def nouns(self, cls: str) -> list[str]: return TOY_CLASSES[cls]['nouns'].split()
+    def class_names(self) -> tuple:
+        "The noun classes, in label order."
+        return tuple(TOY_CLASSES)
+    def nouns(self,
+              cls: str,  # one of `class_names`
+             ) -> list[str]:
+        "The ten nouns of class `cls`."
+        return TOY_CLASSES[cls]['nouns'].split()
     def words(self) -> list[str]:
         "Every word the language uses."
         frames = ' '.join(TOY_FRAMES + NEUTRAL_FRAMES)
         fixed = {w for w in frames.split() if not w.startswith('{')}
         return sorted(fixed | set(self.shared_adjectives) | {w for d in TOY_CLASSES.values() for v in d.values() for w in v.split()})
-    def sentence(self, rng: random.Random) -> str:
+    def sentence(self,
+                 rng: random.Random,  # the source of randomness
+                ) -> str:
         "One random sentence: a noun with (mostly) its own class's verb and adjective."
         def word(cls, kind):  # with probability `noise`, borrow from a random class
             src = cls if rng.random() >= self.noise else rng.choice(self.class_names)
@@ -121,18 +145,28 @@ class ToyLanguage:
         a = rng.choice(self.shared_adjectives) if rng.random() < 0.3 else word(c, 'adjectives')
         return rng.choice(TOY_FRAMES).format(a=a, n=rng.choice(self.nouns(c)), v=word(c, 'verbs'),
                                              n2=rng.choice(self.nouns(c2)), v2=word(c2, 'verbs'))
-    def corpus(self, n: int, seed: int = 0) -> list[str]:
+    def corpus(self,
+               n: int,         # number of sentences
+               seed: int = 0,  # seed of the sentences drawn
+              ) -> list[str]:
         "`n` unlabelled sentences: the pretraining data."
         rng = random.Random(seed)
         return [self.sentence(rng) for _ in range(n)]
-    def noun_split(self, seed: int, sizes=(4, 2, 4)) -> tuple[dict, dict, dict]:
+    def noun_split(self,
+                   seed: int,        # which random split
+                   sizes=(4, 2, 4),  # nouns per class in (train, validation, test)
+                  ) -> tuple[dict, dict, dict]:
         "Per class, disjoint (train, validation, test) noun lists of `sizes`: labels are given for train nouns only."
         rng, out = random.Random(seed), ({}, {}, {})
         for c in self.class_names:
             nouns = rng.sample(self.nouns(c), sum(sizes))
             for part, lo, hi in zip(out, np.cumsum((0,) + tuple(sizes[:-1])), np.cumsum(sizes)): part[c] = nouns[lo:hi]
         return out
-    def phrases(self, nouns_by_class: dict, per_class: int, seed: int) -> tuple[list[str], torch.Tensor]:
+    def phrases(self,
+                nouns_by_class: dict,  # {class name: nouns}, e.g. one part of `noun_split`
+                per_class: int,        # phrases per class
+                seed: int,             # seed of the phrases drawn
+               ) -> tuple[list[str], torch.Tensor]:
         "(texts, labels): `per_class` neutral phrases per class, each about one of that class's given nouns."
         rng, texts, labels = random.Random(seed), [], []
         for i, c in enumerate(self.class_names):
@@ -140,11 +174,20 @@ class ToyLanguage:
                 texts.append(rng.choice(NEUTRAL_FRAMES).format(n=rng.choice(nouns_by_class[c]), s=rng.choice(self.shared_adjectives)))
                 labels.append(i)
         return texts, torch.tensor(labels)
-    def tokenizer(self): return word_tokenizer(self.words())
+    def tokenizer(self):
+        "A one-token-per-word tokenizer for this language's words."
+        return word_tokenizer(self.words())
 
 # %% ../nbs/14_masked_lm.ipynb #fcc81329
-def small_bert(vocab_size: int, hidden: int = 64, layers: int = 2, heads: int = 2, max_len: int = 64, seed: int = 0,
-               dropout: float = 0.1):
+def small_bert(
+    vocab_size: int,        # the tokenizer's vocabulary size
+    hidden: int = 64,       # hidden size
+    layers: int = 2,        # transformer layers
+    heads: int = 2,         # attention heads per layer (must divide `hidden`)
+    max_len: int = 64,      # the longest input, in tokens (position embeddings)
+    seed: int = 0,          # seed of the random initialisation
+    dropout: float = 0.1,   # dropout on hidden states and attention probabilities
+):
     "A randomly initialised `BertForMaskedLM` of the given size (intermediate size 4× hidden, as in BERT)."
     from transformers import BertConfig, BertForMaskedLM
     set_seed(seed)
@@ -153,8 +196,13 @@ def small_bert(vocab_size: int, hidden: int = 64, layers: int = 2, heads: int = 
                      hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout)
     return BertForMaskedLM(cfg)
 
-def mlm_loss(model, input_ids: torch.Tensor, labels: torch.Tensor, pad_token_id: int = 0,
-             attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+def mlm_loss(
+    model,                                      # a `BertForMaskedLM` (fast path) or any model that takes `labels`
+    input_ids: torch.Tensor,                    # the masked ids (B, T)
+    labels: torch.Tensor,                       # original ids at chosen positions, -100 elsewhere (B, T)
+    pad_token_id: int = 0,                      # used for the attention mask when none is given
+    attention_mask: torch.Tensor | None = None, # from the original ids (default: `input_ids` != `pad_token_id`)
+) -> torch.Tensor:
     "Mean cross-entropy where `labels` != -100. Pass the *original* ids' `attention_mask`: a random token may be [PAD]'s id."
     if attention_mask is None: attention_mask = (input_ids != pad_token_id).long()
     chosen = labels != -100
@@ -165,7 +213,13 @@ def mlm_loss(model, input_ids: torch.Tensor, labels: torch.Tensor, pad_token_id:
 
 # %% ../nbs/14_masked_lm.ipynb #7e9c80ed
 @torch.no_grad()
-def mlm_eval_loss(model, masked_ids: torch.Tensor, labels: torch.Tensor, pad_token_id: int = 0, batch_size: int = 256) -> float:
+def mlm_eval_loss(
+    model,                    # the masked language model
+    masked_ids: torch.Tensor, # the evaluation set, masked once (N, T)
+    labels: torch.Tensor,     # its labels from `mask_tokens` (N, T)
+    pad_token_id: int = 0,    # the id of [PAD]
+    batch_size: int = 256,    # sequences per forward pass
+) -> float:
     "Mean cross-entropy over all chosen positions of a fixed, pre-masked evaluation set."
     device = next(model.parameters()).device
     original = torch.where(labels != -100, labels, masked_ids)  # the attention mask comes from the original ids
@@ -178,14 +232,22 @@ def mlm_eval_loss(model, masked_ids: torch.Tensor, labels: torch.Tensor, pad_tok
             if k: total += float(mlm_loss(model, x, y, pad_token_id, att)) * k; n += k
     return total / max(n, 1)
 
-def unigram_cross_entropy(train_ids: torch.Tensor, labels: torch.Tensor, vocab_size: int, special_token_ids=()) -> float:
+def unigram_cross_entropy(
+    train_ids: torch.Tensor,  # the training token ids: the frequencies come from them
+    labels: torch.Tensor,     # evaluation labels from `mask_tokens` (-100: not scored)
+    vocab_size: int,          # the tokenizer's vocabulary size
+    special_token_ids=(),     # ids left out of the counts
+) -> float:
     "Cross-entropy of the best context-free guess: predict every blank from token frequencies (add-one smoothed)."
     ids = train_ids[~torch.isin(train_ids, torch.as_tensor(list(special_token_ids)))]
     logp = (torch.bincount(ids, minlength=vocab_size).double() + 1).log()
     logp -= logp.exp().sum().log()
     return float(-logp[labels[labels != -100]].mean())
 
-def decay_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+def decay_groups(
+    model: nn.Module,     # its trainable parameters are grouped
+    weight_decay: float,  # the decay of the weight matrices
+) -> list[dict]:
     "AdamW parameter groups: decay the weight matrices, not embeddings, LayerNorms or biases (as BERT's recipe)."
     decay = lambda n, p: p.ndim >= 2 and 'embeddings' not in n
     params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
@@ -230,12 +292,19 @@ def pretrain_mlm(model, train_ids: torch.Tensor, tokenizer, *, steps: int, batch
 # %% ../nbs/14_masked_lm.ipynb #11e68b98
 class MeanPoolClassifier(nn.Module):
     "Encoder → mean over real (non-pad) tokens → dropout → linear; returns `.loss` and `.logits` like transformers."
-    def __init__(self, encoder: nn.Module, n_classes: int, dropout: float = 0.1):
+    def __init__(self,
+                 encoder: nn.Module,     # a transformers encoder (e.g. `BertModel`) with `config.hidden_size`
+                 n_classes: int,         # number of classes
+                 dropout: float = 0.1,   # dropout before the linear head
+                ):
         super().__init__()
         self.encoder, self.dropout = encoder, nn.Dropout(dropout)
         self.head = nn.Linear(encoder.config.hidden_size, n_classes)
     @staticmethod
-    def pool(encoder: nn.Module, input_ids, attention_mask) -> torch.Tensor:
+    def pool(encoder: nn.Module,  # the encoder
+             input_ids,           # token ids (B, T)
+             attention_mask,      # 1 for real tokens, 0 for padding (B, T)
+            ) -> torch.Tensor:
         "Mean of the last hidden states over the real tokens (and any virtual tokens prepended by prompt tuning): (B, H)."
         h = encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (B, T, H)
         if h.shape[1] > attention_mask.shape[1]:  # prompt tuning prepends virtual tokens: read them too
@@ -243,13 +312,23 @@ class MeanPoolClassifier(nn.Module):
             attention_mask = torch.cat([extra, attention_mask], 1)
         m = attention_mask.unsqueeze(-1).to(h.dtype)
         return (h * m).sum(1) / m.sum(1).clamp(min=1)
-    def forward(self, input_ids, attention_mask=None, labels=None):
+    def forward(self,
+                input_ids,            # token ids (B, T)
+                attention_mask=None,  # 1 for real tokens, 0 for padding (default: all ones)
+                labels=None,          # class labels (B,): when given, `.loss` is their cross-entropy
+               ):
+        "`.logits` (B, C) and `.loss` (None without `labels`)."
         if attention_mask is None: attention_mask = torch.ones_like(input_ids)
         logits = self.head(self.dropout(self.pool(self.encoder, input_ids, attention_mask)))  # (B, C)
         return SimpleNamespace(logits=logits, loss=None if labels is None else F.cross_entropy(logits, labels))
 
 @torch.no_grad()
-def mean_pooled_features(encoder: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+def mean_pooled_features(
+    encoder: nn.Module,            # the frozen encoder
+    input_ids: torch.Tensor,       # token ids (N, T)
+    attention_mask: torch.Tensor,  # 1 for real tokens, 0 for padding (N, T)
+    batch_size: int = 256,         # sequences per forward pass
+) -> torch.Tensor:
     "Frozen mean-pooled last-layer features (N, H) for a linear probe, computed in eval mode (no dropout)."
     device = next(encoder.parameters()).device
     with eval_mode(encoder):
@@ -259,7 +338,12 @@ def mean_pooled_features(encoder: nn.Module, input_ids: torch.Tensor, attention_
 
 # %% ../nbs/14_masked_lm.ipynb #cff3019a
 @torch.no_grad()
-def fill_mask(model, tokenizer, text: str, k: int = 5) -> list[tuple[str, float]]:
+def fill_mask(
+    model,       # a masked language model (with its MLM head)
+    tokenizer,   # its tokenizer
+    text: str,   # a sentence with at least one [MASK]
+    k: int = 5,  # how many guesses
+) -> list[tuple[str, float]]:
     "Top-`k` (token, probability) for the first [MASK] in `text`."
     enc = tokenizer(text, return_tensors='pt')
     pos = (enc['input_ids'][0] == tokenizer.mask_token_id).nonzero()
@@ -271,6 +355,9 @@ def fill_mask(model, tokenizer, text: str, k: int = 5) -> list[tuple[str, float]
     return list(zip(tokenizer.convert_ids_to_tokens(i.tolist()), p.tolist()))
 
 # %% ../nbs/14_masked_lm.ipynb #2ef033fa
-def bert_is_pretrained(model, tokenizer) -> bool:
+def bert_is_pretrained(
+    model,      # a BERT with its MLM head
+    tokenizer,  # its tokenizer
+) -> bool:
     "Sanity check of a BERT with its MLM head: does it fill 'paris is the [MASK] of france.' with 'capital'?"
     return fill_mask(model, tokenizer, f"paris is the {tokenizer.mask_token} of france.", k=1)[0][0] == 'capital'

@@ -104,6 +104,10 @@ def test_docs_site_builds_offline(tmp_path):
     assert {'index.html', '11_imagenet_pretraining.html', '15_peft.html'} <= pages
     lesson = (tmp_path / 'site' / '12_cnn_features.html').read_text()
     assert 'data:image/png;base64' in lesson  # the stored plots are in the page
+    api = tmp_path / 'site' / 'api'
+    assert {'index.html', 'train.html', 'peft.html'} <= {p.name for p in api.glob('*.html')}
+    assert 'href="api/index.html"' in (tmp_path / 'site' / 'index.html').read_text()  # linked from the home page
+    assert 'href="../02_train.html"' in (api / 'train.html').read_text()  # a module page links to its notebook
 
 
 def test_results_shows_headline_metrics_and_all_on_request(tmp_path, monkeypatch, capsys):
