@@ -69,15 +69,18 @@ echo "torch after:  $after"
 
 echo "== every name the lessons import from finetune_lessons exists in the installed release"
 (cd "$sim" && "$py" - "$repo" <<'EOF'
-import importlib, re, sys
+import ast, importlib, re, sys
 from pathlib import Path
 import nbformat
 missing = []
 for path in sorted(Path(sys.argv[1], 'nbs').glob('1[0-9]_*.ipynb')):
-    code = '\n'.join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == 'code')
-    for mod, names in re.findall(r'from finetune_lessons\.(\w+) import \(?([\w, \n]+)\)?', code):
-        m = importlib.import_module(f'finetune_lessons.{mod}')
-        missing += [f"{path.name}: finetune_lessons.{mod}.{n}" for n in re.split(r'[,\s]+', names.strip()) if n and not hasattr(m, n)]
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != 'code': continue
+        code = re.sub(r'^(\s*)[%!].*$', r'\1pass', cell.source, flags=re.M)  # IPython magics and shell lines
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.ImportFrom) and (node.module or '').startswith('finetune_lessons'):
+                m = importlib.import_module(node.module)
+                missing += [f"{path.name}: {node.module}.{a.name}" for a in node.names if not hasattr(m, a.name)]
 assert not missing, "the installed release lacks names the notebooks import:\n" + '\n'.join(missing)
 print("every imported name is there")
 EOF
