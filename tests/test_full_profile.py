@@ -11,6 +11,7 @@ import pytest
 from finetune_lessons.cli import _execute, lesson_notebooks, nbs_dir
 from standin_hub import build
 
+pytestmark = pytest.mark.full_profile  # minutes of CPU: run with --complete, as CI does
 SCALE = '0.02'  # a fiftieth of the full profile's steps and data: each lesson's full path in well under two minutes
 NOTEBOOKS = sorted(p.name for p in nbs_dir().glob('1[1-6]_*.ipynb'))
 
