@@ -134,7 +134,8 @@ WORKLOADS = [
       amp=False),
     W('14', '[50]', 'domain-adaptive MLM: 600 steps x 32 reviews x 128 tokens', 'bertbase-mlm@128', 'train', 32, 19_200),
     # -- lesson 15: PEFT on SST-2, bert-base, 300 steps x 32 per run --------------------------------------------
-    W('15', '[28] [30] [36]', 'warm-start features: 4,096 x 64 tokens, every run (35; proposed: 28)', peft_nets(PEFT_RUNS, 64), 'fwd', 256, 4096, amp=False,
+    W('15', '[28] [30] [36]', 'warm-start features: 4,096 x 64 tokens, every run (35; proposed: 28)', peft_nets(PEFT_RUNS, 64), 'fwd', 256, 4096,
+      amp=True,  # mean_pooled_features autocasts on a GPU
       prop=dict(net=peft_nets(PEFT_RUNS_PROP, 64))),  # still every run: caching them per seed would save ~2 min more
     W('15', '[28] [30] [36]', 'training: 300 steps x 32 sentences per run (35 runs; proposed: 28, one LR per method)', peft_nets(PEFT_RUNS, SST2_TRAIN_TOKENS), 'train', 32,
       9600, prop=dict(net=peft_nets(PEFT_RUNS_PROP, SST2_TRAIN_TOKENS))),
