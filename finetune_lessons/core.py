@@ -277,9 +277,8 @@ def check_answer(answer, right, hint: str, name: str = 'the answer') -> bool | N
     return answer == right
 
 # %% ../nbs/00_core.ipynb #9df98c3b
-def check_findings(findings: dict, assert_them: bool, echo=print) -> bool:
+def check_findings(findings: dict, assert_them: bool, echo=print) -> None:
     "Print each finding ({statement: held?}) with ✓ or ✗; with `assert_them`, fail naming those that did not hold."
     for statement, held in findings.items(): echo(f"{'✓' if held else '✗'} {statement}")
     failed = [s for s, held in findings.items() if not held]
     if assert_them and failed: raise AssertionError(f"this run did not show: {'; '.join(failed)}")
-    return not failed

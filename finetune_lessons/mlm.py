@@ -280,7 +280,8 @@ def pretrain_mlm(model, train_ids: torch.Tensor, tokenizer, *, steps: int, batch
         with autocast(): loss = mlm_loss(model, x.to(device), y.to(device), tokenizer.pad_token_id, att.to(device))
         scaler.scale(loss).backward(); scaler.unscale_(opt)  # unscaled gradients, so clipping at 1.0 means what it says
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        scaler.step(opt); scaler.update(); sched.step(); opt.zero_grad(set_to_none=True)
+        scale = scaler.get_scale(); scaler.step(opt); scaler.update(); opt.zero_grad(set_to_none=True)
+        if scaler.get_scale() >= scale: sched.step()  # fp16 skips a step with inf/NaN gradients: the schedule waits too
         hist['step'].append(step); hist['train_loss'].append(loss.item())
         if (eval_set is not None or probes) and (step % eval_every == 0 or step == steps):
             hist['eval_step'].append(step)

