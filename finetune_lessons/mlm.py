@@ -254,11 +254,26 @@ def decay_groups(
     return [{'params': [p for n, p in params if decay(n, p)], 'weight_decay': weight_decay},
             {'params': [p for n, p in params if not decay(n, p)], 'weight_decay': 0.0}]
 
-def pretrain_mlm(model, train_ids: torch.Tensor, tokenizer, *, steps: int, batch_size: int = 64, lr: float = 1e-3,
-                 weight_decay: float = 0.01, eval_set=None, eval_every: int = 100, probes: dict | None = None,
-                 seed: int = 0, progress: bool = True, mixed_precision: str = 'auto') -> dict:
-    """MLM pretraining with dynamic masking, AdamW and linear warm-up/decay; `probes` ({name: fn(model) -> float}) run at each evaluation.
-    `mixed_precision` as in `fit`: 'auto' is fp16 autocast with a gradient scaler on a T4, bf16 on Ampere or newer, fp32 on CPU."""
+def pretrain_mlm(
+    model,                         # a masked language model (with its MLM head), on its training device
+    train_ids: torch.Tensor,       # token ids (N, T) of the training sequences, padded with the pad token
+    tokenizer,                     # gives the [MASK], pad and special token ids and the vocabulary size
+    *,
+    steps: int,                    # optimizer steps; each draws a random batch
+    batch_size: int = 64,          # sequences per step
+    lr: float = 1e-3,              # peak learning rate of AdamW
+    weight_decay: float = 0.01,    # AdamW decay of the weight matrices (see `decay_groups`)
+    eval_set=None,                 # (input_ids, labels) with fixed masks for `mlm_eval_loss` (None: no eval loss)
+    eval_every: int = 100,         # steps between evaluations (and always at the last step)
+    probes: dict | None = None,    # {name: fn(model) -> float}, run at each evaluation, e.g. a linear probe's accuracy
+    seed: int = 0,                 # seeds the batches and the masks
+    progress: bool = True,         # show a progress bar
+    mixed_precision: str = 'auto', # 'auto', 'no', 'fp16' or 'bf16', as in `fit`
+) -> dict:
+    """Pretrain `model` with masked language modelling; returns the history: train loss per step, eval loss and probes.
+    Each step draws a random batch and masks it afresh (dynamic masking, as RoBERTa), clips the gradient norm to 1 and
+    steps AdamW with a linear warm-up (5 % of the steps) then linear decay. `mixed_precision='auto'` is fp16 autocast
+    with a gradient scaler on a T4, bf16 on Ampere or newer and fp32 on a CPU. The model is left in eval mode."""
     from finetune_lessons.train import PRECISIONS, mixed_precision_for
     if mixed_precision not in PRECISIONS: raise LessonError(f"mixed_precision={mixed_precision!r}: use one of {', '.join(PRECISIONS)}")
     device = next(model.parameters()).device
