@@ -30,6 +30,7 @@ def _set_bn_frozen(bn: nn.Module, frozen: bool):
 
 def _is_bn(m: nn.Module) -> bool: return isinstance(m, nn.modules.batchnorm._BatchNorm)
 
+# %% ../nbs/13_freeze_vs_finetune.ipynb #6dd872ff
 def freeze(
     model: nn.Module,              # frozen in place, and returned
     upto: str | int | None = None, # a submodule's name or a child's index (None: freeze everything)
@@ -51,6 +52,7 @@ def freeze(
         if _is_bn(m): _set_bn_frozen(m, True)
     return model
 
+# %% ../nbs/13_freeze_vs_finetune.ipynb #f2451132
 def unfreeze(
     model: nn.Module,  # made trainable in place, and returned
 ) -> nn.Module:
@@ -92,6 +94,7 @@ def layerwise_lr_groups(
     if left: raise LessonError(f"layer-wise groups {groups} leave out {len(left)} trainable parameters (e.g. {left[0]}): add their submodule to `groups` or freeze them")
     return out
 
+# %% ../nbs/13_freeze_vs_finetune.ipynb #887e0677
 HEAD_NAMES = ('head', 'fc', 'classifier', 'heads')  # model A and timm ViTs; ResNets; torchvision CNNs and transformers; torchvision ViTs
 
 def _linears(m: nn.Module) -> list[str]: return [n for n, c in m.named_modules() if isinstance(c, nn.Linear)]
@@ -115,6 +118,7 @@ def head_name(
     raise LessonError(f"{type(model).__name__} has no nn.Linear output layer in `head`, `fc`, `classifier` or `heads`: "
                       f"pass name=, e.g. one of its last Linears {_linears(model)[-3:]}")
 
+# %% ../nbs/13_freeze_vs_finetune.ipynb #cd13c130
 def new_head(
     model: nn.Module,        # changed in place, and returned
     n_classes: int,          # outputs of the new head

@@ -70,6 +70,7 @@ def train_wordpiece(
     return PreTrainedTokenizerFast(tokenizer_object=tk, unk_token='[UNK]', pad_token='[PAD]', cls_token='[CLS]',
                                    sep_token='[SEP]', mask_token='[MASK]')
 
+# %% ../nbs/14_masked_lm.ipynb #3c0ad0ea
 def encode(
     tokenizer,             # a fast (Rust-backed) transformers tokenizer
     texts,                 # the strings to encode
@@ -101,6 +102,7 @@ NEUTRAL_FRAMES = ('i saw the {n} .', 'look at the {n} .', 'there is a {n} here .
                   'the {s} {n} is here .', 'someone mentioned a {s} {n} .')  # say nothing about the noun's class
 TOY_MAX_LEN = 12  # the longest sentence, 8 words, plus [CLS] and [SEP], fits
 
+# %% ../nbs/14_masked_lm.ipynb #42618e48
 def word_tokenizer(
     words,  # the closed vocabulary (special tokens are added)
 ):
@@ -115,6 +117,7 @@ def word_tokenizer(
     return PreTrainedTokenizerFast(tokenizer_object=tk, unk_token='[UNK]', pad_token='[PAD]', cls_token='[CLS]',
                                    sep_token='[SEP]', mask_token='[MASK]')
 
+# %% ../nbs/14_masked_lm.ipynb #9a531191
 @dataclass(frozen=True)
 class ToyLanguage:
     "A small artificial language: nouns fall into classes that show only in the verbs and adjectives they keep."
@@ -196,6 +199,7 @@ def small_bert(
                      hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout)
     return BertForMaskedLM(cfg)
 
+# %% ../nbs/14_masked_lm.ipynb #e41eb10f
 def mlm_loss(
     model,                                      # a `BertForMaskedLM` (fast path) or any model that takes `labels`
     input_ids: torch.Tensor,                    # the masked ids (B, T)
@@ -232,6 +236,7 @@ def mlm_eval_loss(
             if k: total += float(mlm_loss(model, x, y, pad_token_id, att)) * k; n += k
     return total / max(n, 1)
 
+# %% ../nbs/14_masked_lm.ipynb #4d16c6c5
 def unigram_cross_entropy(
     train_ids: torch.Tensor,  # the training token ids: the frequencies come from them
     labels: torch.Tensor,     # evaluation labels from `mask_tokens` (-100: not scored)
@@ -244,6 +249,7 @@ def unigram_cross_entropy(
     logp -= logp.exp().sum().log()
     return float(-logp[labels[labels != -100]].mean())
 
+# %% ../nbs/14_masked_lm.ipynb #2e5aa5c3
 def decay_groups(
     model: nn.Module,     # its trainable parameters are grouped
     weight_decay: float,  # the decay of the weight matrices
@@ -254,6 +260,7 @@ def decay_groups(
     return [{'params': [p for n, p in params if decay(n, p)], 'weight_decay': weight_decay},
             {'params': [p for n, p in params if not decay(n, p)], 'weight_decay': 0.0}]
 
+# %% ../nbs/14_masked_lm.ipynb #40d55a00
 def pretrain_mlm(
     model,                         # a masked language model (with its MLM head), on its training device
     train_ids: torch.Tensor,       # token ids (N, T) of the training sequences, padded with the pad token
@@ -337,6 +344,7 @@ class MeanPoolClassifier(nn.Module):
         logits = self.head(self.dropout(self.pool(self.encoder, input_ids, attention_mask)))  # (B, C)
         return SimpleNamespace(logits=logits, loss=None if labels is None else F.cross_entropy(logits, labels))
 
+# %% ../nbs/14_masked_lm.ipynb #c2b17963
 @torch.no_grad()
 def mean_pooled_features(
     encoder: nn.Module,            # the frozen encoder

@@ -73,6 +73,7 @@ def _replace_children(model: nn.Module, match, make) -> list[str]:
 
 LORA_TARGETS = (('query', 'value'), ('q_lin', 'v_lin'), ('qkv',))  # BERT and RoBERTa; DistilBERT; timm ViTs (q, k and v fused)
 
+# %% ../nbs/15_peft.ipynb #e784aacd
 def _linears(model: nn.Module) -> list[str]: return [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
 
 def _in_mha(model: nn.Module) -> set[str]:
@@ -97,6 +98,7 @@ def _targets(model: nn.Module, targets, defaults, what: str) -> list[str]:
     if inside := [n for n in done if n in mha]: raise LessonError(f"{what}: {inside[0]} cannot be wrapped{hint}, e.g. {_candidates(model)}")
     return done
 
+# %% ../nbs/15_peft.ipynb #39393974
 def add_lora(
     model: nn.Module,     # changed in place, and returned
     target_modules=None,  # names or dotted suffixes of the Linears to wrap (None: the family's query and value)
@@ -110,6 +112,7 @@ def add_lora(
     _replace_children(model, lambda n, c, full: full in chosen, lambda c: LoRALinear(c, r, alpha, dropout))
     return model
 
+# %% ../nbs/15_peft.ipynb #a0ed9871
 def merge_lora(
     model: nn.Module,  # holding LoRALinear layers; changed in place
 ) -> nn.Module:
@@ -159,6 +162,7 @@ class Adapter(nn.Module):
         "`x` plus the bottleneck's output (a residual)."
         return x + self.up(self.act(self.down(x)))
 
+# %% ../nbs/15_peft.ipynb #6e9439fe
 class AdaptedLinear(nn.Module):
     "A frozen nn.Linear followed by a trainable Adapter on its output."
     def __init__(
@@ -176,6 +180,7 @@ class AdaptedLinear(nn.Module):
         "The base layer's output, passed through the adapter."
         return self.adapter(self.base_layer(x))
 
+# %% ../nbs/15_peft.ipynb #f6af9a30
 ADAPTER_TARGETS = (('attention.output.dense', 'output.dense'), ('attention.out_lin', 'ffn.lin2'), ('attn.proj', 'mlp.fc2'))  # after attention and after the MLP
 
 def add_adapters(
@@ -193,6 +198,7 @@ def add_adapters(
             if isinstance(m, nn.LayerNorm): m.requires_grad_(True)
     return model
 
+# %% ../nbs/15_peft.ipynb #6ec5a391
 def bitfit(
     model: nn.Module,  # changed in place, and returned
 ) -> nn.Module:
@@ -212,6 +218,7 @@ METHODS = ('full', 'probe', 'bitfit', 'lora (ours)', 'lora (peft)', 'adapters', 
 IA3_TARGETS = r'.*\.(key|value)$|.*layer\.\d+\.output\.dense$'  # keys, values, feed-forward output (not attention.output.dense)
 IA3_FEEDFORWARD = r'.*layer\.\d+\.output\.dense$'                # IA3 scales this layer's *input*: the inner activations
 
+# %% ../nbs/15_peft.ipynb #29f6c96f
 def peft_classifier(
     encoder: nn.Module,                   # a bare transformers encoder; modified in place or wrapped by peft
     method: str,                          # one of `METHODS`
@@ -244,6 +251,7 @@ def peft_classifier(
         encoder = get_peft_model(encoder, PrefixTuningConfig(task_type=task, num_virtual_tokens=virtual_tokens))
     return MeanPoolClassifier(encoder, n_classes, dropout=0.0)
 
+# %% ../nbs/15_peft.ipynb #b0c56318
 def probe_warm_start(
     model: nn.Module,             # a `MeanPoolClassifier`; its head is overwritten
     input_ids: torch.Tensor,      # token ids (N, T) of the training set
@@ -263,6 +271,7 @@ def probe_warm_start(
     with torch.no_grad(): model.head.weight.copy_(coef); model.head.bias.copy_(bias)
     return model
 
+# %% ../nbs/15_peft.ipynb #315ceb6f
 def method_optimizer(
     model: nn.Module,     # a `peft_classifier`: trainable method parameters and a `head`
     lr: float,            # learning rate of the method's own parameters

