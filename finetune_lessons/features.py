@@ -12,8 +12,8 @@ import torch.nn.functional as F
 from .core import LessonError, check_answer, eval_mode
 
 # %% auto #0
-__all__ = ['plot_filters', 'natural_patches', 'ica_filters', 'orientation_selectivity', 'stage_outputs', 'stage_features',
-           'random_projection', 'linear_probe', 'recalibrate_bn', 'relative_weight_change', 'check_best_stage']
+__all__ = ['plot_filters', 'natural_patches', 'ica_filters', 'orientation_selectivity', 'stage_outputs', 'random_projection',
+           'stage_features', 'linear_probe', 'recalibrate_bn', 'relative_weight_change', 'check_best_stage']
 
 # %% ../nbs/12_cnn_features.ipynb #ca982ddb
 def plot_filters(
@@ -55,6 +55,7 @@ def natural_patches(
     P = np.asarray(out, dtype=np.float64)
     return P - P.mean(1, keepdims=True)
 
+# %% ../nbs/12_cnn_features.ipynb #4c01a073
 def ica_filters(
     patches: np.ndarray,    # (N, side*side) flattened square patches, mean-removed (as `natural_patches` gives)
     n_components: int = 36, # number of basis functions
@@ -104,6 +105,16 @@ def stage_outputs(
         for h in hooks: h.remove()
     return [outs[s] for s in stages]
 
+# %% ../nbs/12_cnn_features.ipynb #993cdf17
+def random_projection(
+    features: np.ndarray,  # (N, d) features
+    dim: int,              # number of output features
+    seed: int = 0,         # with the shapes, picks the matrix
+) -> np.ndarray:
+    "`features` (N, d) times a fixed Gaussian (d, dim) matrix: every stage gets the same number of features to probe."
+    rng = np.random.default_rng([seed, features.shape[1], dim])  # the same matrix for the same shapes, in any network
+    return features @ (rng.standard_normal((features.shape[1], dim)) / np.sqrt(dim))
+
 # %% ../nbs/12_cnn_features.ipynb #d8fa29fc
 @torch.no_grad()
 def stage_features(
@@ -124,15 +135,7 @@ def stage_features(
         out.append(f if dim is None else random_projection(f, dim, seed=k))
     return out
 
-def random_projection(
-    features: np.ndarray,  # (N, d) features
-    dim: int,              # number of output features
-    seed: int = 0,         # with the shapes, picks the matrix
-) -> np.ndarray:
-    "`features` (N, d) times a fixed Gaussian (d, dim) matrix: every stage gets the same number of features to probe."
-    rng = np.random.default_rng([seed, features.shape[1], dim])  # the same matrix for the same shapes, in any network
-    return features @ (rng.standard_normal((features.shape[1], dim)) / np.sqrt(dim))
-
+# %% ../nbs/12_cnn_features.ipynb #d9579400
 def linear_probe(
     F_train,          # training features (N, d)
     y_train,          # training labels (N,)

@@ -30,7 +30,11 @@ def _set_bn_frozen(bn: nn.Module, frozen: bool):
 
 def _is_bn(m: nn.Module) -> bool: return isinstance(m, nn.modules.batchnorm._BatchNorm)
 
-def freeze(model: nn.Module, upto: str | int | None = None) -> nn.Module:
+# %% ../nbs/13_freeze_vs_finetune.ipynb #6dd872ff
+def freeze(
+    model: nn.Module,              # frozen in place, and returned
+    upto: str | int | None = None, # a submodule's name or a child's index (None: freeze everything)
+) -> nn.Module:
     "Freeze all parameters, or those up to and including submodule `upto` (name or child index); frozen BNs stay in eval."
     modules = list(model.named_modules())
     if upto is None: last = len(modules) - 1
@@ -48,20 +52,30 @@ def freeze(model: nn.Module, upto: str | int | None = None) -> nn.Module:
         if _is_bn(m): _set_bn_frozen(m, True)
     return model
 
-def unfreeze(model: nn.Module) -> nn.Module:
+# %% ../nbs/13_freeze_vs_finetune.ipynb #f2451132
+def unfreeze(
+    model: nn.Module,  # made trainable in place, and returned
+) -> nn.Module:
     "Make every parameter trainable and let every BatchNorm update its statistics again."
     for m in model.modules():
         for p in m.parameters(recurse=False): p.requires_grad_(True)
         if _is_bn(m): _set_bn_frozen(m, False)
     return model
 
-def trainable_parameters(model: nn.Module) -> list[nn.Parameter]:
+def trainable_parameters(
+    model: nn.Module,  # the network; shared tensors are listed once
+) -> list[nn.Parameter]:
     "The parameters that will actually learn: give these, and only these, to the optimizer."
     seen = set()
     return [p for p in model.parameters() if p.requires_grad and not (id(p) in seen or seen.add(id(p)))]
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #561a60e9
-def layerwise_lr_groups(model: nn.Module, lr: float, decay: float = 0.3, groups=None) -> list[dict]:
+def layerwise_lr_groups(
+    model: nn.Module,    # the network
+    lr: float,           # the learning rate of the last (top) group
+    decay: float = 0.3,  # each group's LR is `decay` times the next one's
+    groups=None,         # submodule names, input to output (default: the children that have parameters)
+) -> list[dict]:
     "Param groups for discriminative LRs: the last group at `lr`, each earlier one `decay`× the next; frozen params left out."
     children = [n for n, m in model.named_children() if any(True for _ in m.parameters())]
     groups = list(groups) if groups is not None else children
@@ -80,11 +94,15 @@ def layerwise_lr_groups(model: nn.Module, lr: float, decay: float = 0.3, groups=
     if left: raise LessonError(f"layer-wise groups {groups} leave out {len(left)} trainable parameters (e.g. {left[0]}): add their submodule to `groups` or freeze them")
     return out
 
+# %% ../nbs/13_freeze_vs_finetune.ipynb #887e0677
 HEAD_NAMES = ('head', 'fc', 'classifier', 'heads')  # model A and timm ViTs; ResNets; torchvision CNNs and transformers; torchvision ViTs
 
 def _linears(m: nn.Module) -> list[str]: return [n for n, c in m.named_modules() if isinstance(c, nn.Linear)]
 
-def head_name(model: nn.Module, name: str | None = None) -> str:
+def head_name(
+    model: nn.Module,        # the network
+    name: str | None = None, # the head's dotted name, if known (checked to be an nn.Linear)
+) -> str:
     "Dotted name of the output nn.Linear: `name`, else timm's `get_classifier()`, else the last Linear in `head`, `fc`, `classifier` or `heads`."
     mods = dict(model.named_modules())
     if name is not None:
@@ -100,7 +118,12 @@ def head_name(model: nn.Module, name: str | None = None) -> str:
     raise LessonError(f"{type(model).__name__} has no nn.Linear output layer in `head`, `fc`, `classifier` or `heads`: "
                       f"pass name=, e.g. one of its last Linears {_linears(model)[-3:]}")
 
-def new_head(model: nn.Module, n_classes: int, name: str | None = None) -> nn.Module:
+# %% ../nbs/13_freeze_vs_finetune.ipynb #cd13c130
+def new_head(
+    model: nn.Module,        # changed in place, and returned
+    n_classes: int,          # outputs of the new head
+    name: str | None = None, # the head's dotted name (default: found by `head_name`)
+) -> nn.Module:
     "Replace the output nn.Linear (see `head_name`) by a fresh one for `n_classes`: same inputs, device and dtype."
     path = head_name(model, name)
     old = model.get_submodule(path)
@@ -115,7 +138,10 @@ def new_head(model: nn.Module, n_classes: int, name: str | None = None) -> nn.Mo
     return model
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #8e644d20
-def check_optimizer(model: nn.Module, opt: torch.optim.Optimizer) -> None:
+def check_optimizer(
+    model: nn.Module,           # the network about to be trained
+    opt: torch.optim.Optimizer, # the optimizer that will train it
+) -> None:
     "Raise on the freezing bugs that silently train the wrong thing; warn if `opt` merely holds frozen parameters."
     for name, m in model.named_modules():  # `module.requires_grad = x` sets a plain attribute and changes no parameter
         flag = vars(m).get('requires_grad')
@@ -135,8 +161,13 @@ def check_optimizer(model: nn.Module, opt: torch.optim.Optimizer) -> None:
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #f6023301
 @torch.no_grad()
-def cached_features(model: nn.Module, X: torch.Tensor, batch_size: int = 500, attention_mask: torch.Tensor | None = None,
-                    name: str | None = None) -> torch.Tensor:
+def cached_features(
+    model: nn.Module,                            # a classifier; its head is bypassed for the call
+    X: torch.Tensor,                             # inputs: images (N, C, H, W) or token ids (N, T)
+    batch_size: int = 500,                       # inputs per forward pass
+    attention_mask: torch.Tensor | None = None,  # (N, T) for token ids
+    name: str | None = None,                     # the head's dotted name (default: found by `head_name`)
+) -> torch.Tensor:
     "Features of `X` just before `model`'s output nn.Linear (see `head_name`), in eval mode: (N, d); token ids need their `attention_mask`."
     try: path = head_name(model, name)
     except LessonError:
@@ -159,7 +190,12 @@ def cached_features(model: nn.Module, X: torch.Tensor, batch_size: int = 500, at
     finally: setattr(parent, attr, head)
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #7bb32c59
-def transfer_first(source: nn.Module, target: nn.Module, k: int, stages) -> nn.Module:
+def transfer_first(
+    source: nn.Module,  # the pretrained network
+    target: nn.Module,  # the same architecture; changed in place, and returned
+    k: int,             # how many stages to copy (0…len(stages))
+    stages,             # names of the stages, input to output (children of `source`)
+) -> nn.Module:
     "Copy into `target` the weights of every child of `source` up to and including stage `stages[k-1]` (k=0: none)."
     if not 0 <= k <= len(stages): raise LessonError(f"k={k}: choose 0…{len(stages)}")
     if k == 0: return target
@@ -169,7 +205,10 @@ def transfer_first(source: nn.Module, target: nn.Module, k: int, stages) -> nn.M
     return target
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #630e7b2d
-def efficientnet_split(model: nn.Module, at: int) -> tuple[nn.Sequential, nn.Sequential]:
+def efficientnet_split(
+    model: nn.Module,  # a timm EfficientNet
+    at: int,           # the first stage of the top part (1…len(blocks)-1)
+) -> tuple[nn.Sequential, nn.Sequential]:
     "A timm EfficientNet as (stem + `blocks[:at]`, `blocks[at:]` + head conv + pooling): cache the bottom's outputs once, train the top."
     n = len(getattr(model, 'blocks', ()))
     if not 0 < at < n: raise LessonError(f"at={at}: a timm EfficientNet with {n} stages splits at 1…{n - 1}" if n else
@@ -178,7 +217,12 @@ def efficientnet_split(model: nn.Module, at: int) -> tuple[nn.Sequential, nn.Seq
             nn.Sequential(*model.blocks[at:], model.conv_head, model.bn2, model.global_pool))
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #13ef9209
-def corrupt_labels(y: torch.Tensor, fraction: float, n_classes: int, seed: int = 0) -> torch.Tensor:
+def corrupt_labels(
+    y: torch.Tensor,  # labels 0…n_classes-1
+    fraction: float,  # share of labels to make wrong, in [0, 1]
+    n_classes: int,   # number of classes
+    seed: int = 0,    # picks which labels and the wrong classes
+) -> torch.Tensor:
     "A copy of `y` with a random `fraction` of its labels changed to another class, each wrong class equally likely."
     if not 0 <= fraction <= 1: raise LessonError(f"fraction={fraction!r}: use a number in [0, 1], e.g. 0.4 for 40 % wrong labels")
     if n_classes < 2: raise LessonError(f"n_classes={n_classes}: label noise needs at least 2 classes")
@@ -189,7 +233,13 @@ def corrupt_labels(y: torch.Tensor, fraction: float, n_classes: int, seed: int =
     return y
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #25f1c475
-def time_probe_training(backbone: nn.Module, X: torch.Tensor, y: torch.Tensor, n_classes: int, steps: int = 80) -> dict:
+def time_probe_training(
+    backbone: nn.Module, # a classifier; a frozen copy gives the features
+    X: torch.Tensor,     # the training inputs
+    y: torch.Tensor,     # their labels
+    n_classes: int,      # outputs of the linear head
+    steps: int = 80,     # full-batch training steps
+) -> dict:
     "Seconds to train a linear head for `steps` full-batch steps: naive (frozen backbone run every step) vs cached features."
     frozen = freeze(copy.deepcopy(backbone)).eval()
     d = cached_features(frozen, X[:1]).shape[1]
@@ -206,7 +256,10 @@ def time_probe_training(backbone: nn.Module, X: torch.Tensor, y: torch.Tensor, n
     return {'naive_s': naive_s, 'cached_s': cached_s, 'speedup': naive_s / cached_s, 'n_images': len(X), 'steps': steps}
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #6e13132d
-def check_raises(answer: bool | None, fn) -> bool | None:
+def check_raises(
+    answer: bool | None,  # the learner's guess: does `fn()` raise? None while not answered
+    fn,                   # called with no arguments
+) -> bool | None:
     "Self-check: `answer` is True exactly when calling `fn()` raises a LessonError."
     raised = None
     if answer is not None:

@@ -14,13 +14,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from fastcore.basics import patch
+
 from .core import LessonError, eval_mode, set_seed
+from .train import amp_tools
 
 # %% auto #0
 __all__ = ['SPECIAL_TOKENS', 'TOY_CLASSES', 'TOY_FRAMES', 'NEUTRAL_FRAMES', 'TOY_MAX_LEN', 'mask_tokens', 'train_wordpiece',
            'encode', 'word_tokenizer', 'ToyLanguage', 'small_bert', 'mlm_loss', 'mlm_eval_loss',
-           'unigram_cross_entropy', 'decay_groups', 'pretrain_mlm', 'MeanPoolClassifier', 'mean_pooled_features',
-           'fill_mask', 'bert_is_pretrained']
+           'unigram_cross_entropy', 'decay_groups', 'mlm_optimizer', 'mlm_step', 'pretrain_mlm', 'MeanPoolClassifier',
+           'mean_pooled_features', 'fill_mask', 'bert_is_pretrained']
 
 # %% ../nbs/14_masked_lm.ipynb #54dd5c86
 def mask_tokens(
@@ -70,6 +73,7 @@ def train_wordpiece(
     return PreTrainedTokenizerFast(tokenizer_object=tk, unk_token='[UNK]', pad_token='[PAD]', cls_token='[CLS]',
                                    sep_token='[SEP]', mask_token='[MASK]')
 
+# %% ../nbs/14_masked_lm.ipynb #3c0ad0ea
 def encode(
     tokenizer,             # a fast (Rust-backed) transformers tokenizer
     texts,                 # the strings to encode
@@ -101,6 +105,7 @@ NEUTRAL_FRAMES = ('i saw the {n} .', 'look at the {n} .', 'there is a {n} here .
                   'the {s} {n} is here .', 'someone mentioned a {s} {n} .')  # say nothing about the noun's class
 TOY_MAX_LEN = 12  # the longest sentence, 8 words, plus [CLS] and [SEP], fits
 
+# %% ../nbs/14_masked_lm.ipynb #42618e48
 def word_tokenizer(
     words,  # the closed vocabulary (special tokens are added)
 ):
@@ -115,6 +120,7 @@ def word_tokenizer(
     return PreTrainedTokenizerFast(tokenizer_object=tk, unk_token='[UNK]', pad_token='[PAD]', cls_token='[CLS]',
                                    sep_token='[SEP]', mask_token='[MASK]')
 
+# %% ../nbs/14_masked_lm.ipynb #9a531191
 @dataclass(frozen=True)
 class ToyLanguage:
     "A small artificial language: nouns fall into classes that show only in the verbs and adjectives they keep."
@@ -134,49 +140,58 @@ class ToyLanguage:
         frames = ' '.join(TOY_FRAMES + NEUTRAL_FRAMES)
         fixed = {w for w in frames.split() if not w.startswith('{')}
         return sorted(fixed | set(self.shared_adjectives) | {w for d in TOY_CLASSES.values() for v in d.values() for w in v.split()})
-    def sentence(self,
-                 rng: random.Random,  # the source of randomness
-                ) -> str:
-        "One random sentence: a noun with (mostly) its own class's verb and adjective."
-        def word(cls, kind):  # with probability `noise`, borrow from a random class
-            src = cls if rng.random() >= self.noise else rng.choice(self.class_names)
-            return rng.choice(TOY_CLASSES[src][kind].split())
-        c, c2 = rng.choice(self.class_names), rng.choice(self.class_names)
-        a = rng.choice(self.shared_adjectives) if rng.random() < 0.3 else word(c, 'adjectives')
-        return rng.choice(TOY_FRAMES).format(a=a, n=rng.choice(self.nouns(c)), v=word(c, 'verbs'),
-                                             n2=rng.choice(self.nouns(c2)), v2=word(c2, 'verbs'))
-    def corpus(self,
-               n: int,         # number of sentences
-               seed: int = 0,  # seed of the sentences drawn
-              ) -> list[str]:
-        "`n` unlabelled sentences: the pretraining data."
-        rng = random.Random(seed)
-        return [self.sentence(rng) for _ in range(n)]
-    def noun_split(self,
-                   seed: int,        # which random split
-                   sizes=(4, 2, 4),  # nouns per class in (train, validation, test)
-                  ) -> tuple[dict, dict, dict]:
-        "Per class, disjoint (train, validation, test) noun lists of `sizes`: labels are given for train nouns only."
-        rng, out = random.Random(seed), ({}, {}, {})
-        for c in self.class_names:
-            nouns = rng.sample(self.nouns(c), sum(sizes))
-            for part, lo, hi in zip(out, np.cumsum((0,) + tuple(sizes[:-1])), np.cumsum(sizes)): part[c] = nouns[lo:hi]
-        return out
-    def phrases(self,
-                nouns_by_class: dict,  # {class name: nouns}, e.g. one part of `noun_split`
-                per_class: int,        # phrases per class
-                seed: int,             # seed of the phrases drawn
-               ) -> tuple[list[str], torch.Tensor]:
-        "(texts, labels): `per_class` neutral phrases per class, each about one of that class's given nouns."
-        rng, texts, labels = random.Random(seed), [], []
-        for i, c in enumerate(self.class_names):
-            for _ in range(per_class):
-                texts.append(rng.choice(NEUTRAL_FRAMES).format(n=rng.choice(nouns_by_class[c]), s=rng.choice(self.shared_adjectives)))
-                labels.append(i)
-        return texts, torch.tensor(labels)
-    def tokenizer(self):
-        "A one-token-per-word tokenizer for this language's words."
-        return word_tokenizer(self.words())
+
+# %% ../nbs/14_masked_lm.ipynb #68e86b20
+@patch
+def sentence(self: ToyLanguage,
+             rng: random.Random,  # the source of randomness
+            ) -> str:
+    "One random sentence: a noun with (mostly) its own class's verb and adjective."
+    def word(cls, kind):  # with probability `noise`, borrow from a random class
+        src = cls if rng.random() >= self.noise else rng.choice(self.class_names)
+        return rng.choice(TOY_CLASSES[src][kind].split())
+    c, c2 = rng.choice(self.class_names), rng.choice(self.class_names)
+    a = rng.choice(self.shared_adjectives) if rng.random() < 0.3 else word(c, 'adjectives')
+    return rng.choice(TOY_FRAMES).format(a=a, n=rng.choice(self.nouns(c)), v=word(c, 'verbs'),
+                                         n2=rng.choice(self.nouns(c2)), v2=word(c2, 'verbs'))
+@patch
+def corpus(self: ToyLanguage,
+           n: int,         # number of sentences
+           seed: int = 0,  # seed of the sentences drawn
+          ) -> list[str]:
+    "`n` unlabelled sentences: the pretraining data."
+    rng = random.Random(seed)
+    return [self.sentence(rng) for _ in range(n)]
+
+# %% ../nbs/14_masked_lm.ipynb #fd01a1e4
+@patch
+def noun_split(self: ToyLanguage,
+               seed: int,        # which random split
+               sizes=(4, 2, 4),  # nouns per class in (train, validation, test)
+              ) -> tuple[dict, dict, dict]:
+    "Per class, disjoint (train, validation, test) noun lists of `sizes`: labels are given for train nouns only."
+    rng, out = random.Random(seed), ({}, {}, {})
+    for c in self.class_names:
+        nouns = rng.sample(self.nouns(c), sum(sizes))
+        for part, lo, hi in zip(out, np.cumsum((0,) + tuple(sizes[:-1])), np.cumsum(sizes)): part[c] = nouns[lo:hi]
+    return out
+@patch
+def phrases(self: ToyLanguage,
+            nouns_by_class: dict,  # {class name: nouns}, e.g. one part of `noun_split`
+            per_class: int,        # phrases per class
+            seed: int,             # seed of the phrases drawn
+           ) -> tuple[list[str], torch.Tensor]:
+    "(texts, labels): `per_class` neutral phrases per class, each about one of that class's given nouns."
+    rng, texts, labels = random.Random(seed), [], []
+    for i, c in enumerate(self.class_names):
+        for _ in range(per_class):
+            texts.append(rng.choice(NEUTRAL_FRAMES).format(n=rng.choice(nouns_by_class[c]), s=rng.choice(self.shared_adjectives)))
+            labels.append(i)
+    return texts, torch.tensor(labels)
+@patch
+def tokenizer(self: ToyLanguage):
+    "A one-token-per-word tokenizer for this language's words."
+    return word_tokenizer(self.words())
 
 # %% ../nbs/14_masked_lm.ipynb #fcc81329
 def small_bert(
@@ -196,6 +211,7 @@ def small_bert(
                      hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout)
     return BertForMaskedLM(cfg)
 
+# %% ../nbs/14_masked_lm.ipynb #e41eb10f
 def mlm_loss(
     model,                                      # a `BertForMaskedLM` (fast path) or any model that takes `labels`
     input_ids: torch.Tensor,                    # the masked ids (B, T)
@@ -232,6 +248,7 @@ def mlm_eval_loss(
             if k: total += float(mlm_loss(model, x, y, pad_token_id, att)) * k; n += k
     return total / max(n, 1)
 
+# %% ../nbs/14_masked_lm.ipynb #4d16c6c5
 def unigram_cross_entropy(
     train_ids: torch.Tensor,  # the training token ids: the frequencies come from them
     labels: torch.Tensor,     # evaluation labels from `mask_tokens` (-100: not scored)
@@ -244,6 +261,7 @@ def unigram_cross_entropy(
     logp -= logp.exp().sum().log()
     return float(-logp[labels[labels != -100]].mean())
 
+# %% ../nbs/14_masked_lm.ipynb #2e5aa5c3
 def decay_groups(
     model: nn.Module,     # its trainable parameters are grouped
     weight_decay: float,  # the decay of the weight matrices
@@ -254,40 +272,70 @@ def decay_groups(
     return [{'params': [p for n, p in params if decay(n, p)], 'weight_decay': weight_decay},
             {'params': [p for n, p in params if not decay(n, p)], 'weight_decay': 0.0}]
 
-def pretrain_mlm(model, train_ids: torch.Tensor, tokenizer, *, steps: int, batch_size: int = 64, lr: float = 1e-3,
-                 weight_decay: float = 0.01, eval_set=None, eval_every: int = 100, probes: dict | None = None,
-                 seed: int = 0, progress: bool = True, mixed_precision: str = 'auto') -> dict:
-    """MLM pretraining with dynamic masking, AdamW and linear warm-up/decay; `probes` ({name: fn(model) -> float}) run at each evaluation.
-    `mixed_precision` as in `fit`: 'auto' is fp16 autocast with a gradient scaler on a T4, bf16 on Ampere or newer, fp32 on CPU."""
-    from finetune_lessons.train import PRECISIONS, mixed_precision_for
-    if mixed_precision not in PRECISIONS: raise LessonError(f"mixed_precision={mixed_precision!r}: use one of {', '.join(PRECISIONS)}")
-    device = next(model.parameters()).device
-    precision = mixed_precision_for(device) if mixed_precision == 'auto' else mixed_precision
-    if precision == 'fp16' and device.type != 'cuda': raise LessonError("fp16 mixed precision needs the model on a CUDA GPU: use 'bf16' or 'no'")
-    autocast = lambda: torch.autocast(device.type, dtype=torch.float16 if precision == 'fp16' else torch.bfloat16, enabled=precision != 'no')
-    scaler = torch.amp.GradScaler(device.type, enabled=precision == 'fp16')  # fp16 gradients underflow without loss scaling
-    g = torch.Generator().manual_seed(seed)
+# %% ../nbs/14_masked_lm.ipynb #874c868d
+def mlm_optimizer(
+    model: nn.Module,     # the model to pretrain
+    lr: float,            # peak learning rate
+    weight_decay: float,  # AdamW decay of the weight matrices (see `decay_groups`)
+    steps: int,           # optimizer steps in all
+) -> tuple:
+    "(AdamW, schedule) for MLM pretraining: linear warm-up over the first 5 % of `steps`, then linear decay to zero."
     opt = torch.optim.AdamW(decay_groups(model, weight_decay), lr=lr)
     warmup = max(1, steps // 20)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
-    hist = {'step': [], 'train_loss': [], 'eval_step': [], 'eval_loss': [], 'probes': {k: [] for k in probes or {}}}
-    model.train()
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
+
+# %% ../nbs/14_masked_lm.ipynb #b5840f8b
+def mlm_step(
+    model,                 # the masked language model, in train mode
+    batch: torch.Tensor,   # token ids (B, T), not yet masked
+    tokenizer,             # gives the [MASK], pad and special token ids and the vocabulary size
+    opt,                   # the optimizer (`mlm_optimizer`)
+    sched,                 # its schedule, stepped once per optimizer step
+    autocast,              # a context factory, from `train.amp_tools`
+    scaler,                # its gradient scaler (a pass-through unless fp16)
+    generator: torch.Generator,  # draws the mask
+) -> float:
+    "One MLM step: mask `batch` afresh, forward, backward, clip the gradient norm to 1, step; returns the loss."
+    device = next(model.parameters()).device
+    x, y = mask_tokens(batch, mask_token_id=tokenizer.mask_token_id, vocab_size=tokenizer.vocab_size,
+                       special_token_ids=tokenizer.all_special_ids, generator=generator)  # a fresh mask every time
+    att = (batch != tokenizer.pad_token_id).long()  # from the original ids, not the corrupted ones
+    with autocast(): loss = mlm_loss(model, x.to(device), y.to(device), tokenizer.pad_token_id, att.to(device))
+    scaler.scale(loss).backward(); scaler.unscale_(opt)  # unscaled gradients, so clipping at 1.0 means what it says
+    nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    scale = scaler.get_scale(); scaler.step(opt); scaler.update(); opt.zero_grad(set_to_none=True)
+    if scaler.get_scale() >= scale: sched.step()  # fp16 skips a step with inf/NaN gradients: the schedule waits too
+    return loss.item()
+
+# %% ../nbs/14_masked_lm.ipynb #40d55a00
+def pretrain_mlm(
+    model,                         # a masked language model (with its MLM head), on its training device
+    train_ids: torch.Tensor,       # token ids (N, T) of the training sequences, padded with the pad token
+    tokenizer,                     # gives the [MASK], pad and special token ids and the vocabulary size
+    *,
+    steps: int,                    # optimizer steps; each draws a random batch
+    batch_size: int = 64,          # sequences per step
+    lr: float = 1e-3,              # peak learning rate of AdamW
+    weight_decay: float = 0.01,    # AdamW decay of the weight matrices (see `decay_groups`)
+    eval_set=None,                 # (input_ids, labels) with fixed masks for `mlm_eval_loss` (None: no eval loss)
+    eval_every: int = 100,         # steps between evaluations (and always at the last step)
+    probes: dict | None = None,    # {name: fn(model) -> float}, run at each evaluation, e.g. a linear probe's accuracy
+    seed: int = 0,                 # seeds the batches and the masks
+    progress: bool = True,         # show a progress bar
+    mixed_precision: str = 'auto', # 'auto', 'no', 'fp16' or 'bf16', as in `fit`
+) -> dict:
+    "Masked-LM pretraining: `mlm_step` on a fresh random batch per step, with `mlm_optimizer`'s schedule; the history."
+    (autocast, scaler), (opt, sched) = amp_tools(next(model.parameters()).device, mixed_precision), mlm_optimizer(model, lr, weight_decay, steps)
+    g = torch.Generator().manual_seed(seed)  # draws the batches and the masks
+    hist = dict(step=[], train_loss=[], eval_step=[], eval_loss=[], probes={k: [] for k in probes or {}}); model.train()
     for step in tqdm(range(1, steps + 1), desc='MLM pretraining', disable=not progress, mininterval=1):
         batch = train_ids[torch.randint(len(train_ids), (batch_size,), generator=g)]
-        x, y = mask_tokens(batch, mask_token_id=tokenizer.mask_token_id, vocab_size=tokenizer.vocab_size,
-                           special_token_ids=tokenizer.all_special_ids, generator=g)  # a fresh mask every time
-        att = (batch != tokenizer.pad_token_id).long()  # from the original ids, not the corrupted ones
-        with autocast(): loss = mlm_loss(model, x.to(device), y.to(device), tokenizer.pad_token_id, att.to(device))
-        scaler.scale(loss).backward(); scaler.unscale_(opt)  # unscaled gradients, so clipping at 1.0 means what it says
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        scale = scaler.get_scale(); scaler.step(opt); scaler.update(); opt.zero_grad(set_to_none=True)
-        if scaler.get_scale() >= scale: sched.step()  # fp16 skips a step with inf/NaN gradients: the schedule waits too
-        hist['step'].append(step); hist['train_loss'].append(loss.item())
+        hist['step'].append(step); hist['train_loss'].append(mlm_step(model, batch, tokenizer, opt, sched, autocast, scaler, g))
         if (eval_set is not None or probes) and (step % eval_every == 0 or step == steps):
             hist['eval_step'].append(step)
             if eval_set is not None: hist['eval_loss'].append(mlm_eval_loss(model, *eval_set, tokenizer.pad_token_id))
             for k, fn in (probes or {}).items(): hist['probes'][k].append(fn(model)); model.train()
-    model.eval()
+    model.eval()  # left ready for evaluation
     return hist
 
 # %% ../nbs/14_masked_lm.ipynb #11e68b98
@@ -313,16 +361,20 @@ class MeanPoolClassifier(nn.Module):
             attention_mask = torch.cat([extra, attention_mask], 1)
         m = attention_mask.unsqueeze(-1).to(h.dtype)
         return (h * m).sum(1) / m.sum(1).clamp(min=1)
-    def forward(self,
-                input_ids,            # token ids (B, T)
-                attention_mask=None,  # 1 for real tokens, 0 for padding (default: all ones)
-                labels=None,          # class labels (B,): when given, `.loss` is their cross-entropy
-               ):
-        "`.logits` (B, C) and `.loss` (None without `labels`)."
-        if attention_mask is None: attention_mask = torch.ones_like(input_ids)
-        logits = self.head(self.dropout(self.pool(self.encoder, input_ids, attention_mask)))  # (B, C)
-        return SimpleNamespace(logits=logits, loss=None if labels is None else F.cross_entropy(logits, labels))
 
+# %% ../nbs/14_masked_lm.ipynb #f9a7b5d1
+@patch
+def forward(self: MeanPoolClassifier,
+            input_ids,            # token ids (B, T)
+            attention_mask=None,  # 1 for real tokens, 0 for padding (default: all ones)
+            labels=None,          # class labels (B,): when given, `.loss` is their cross-entropy
+           ):
+    "`.logits` (B, C) and `.loss` (None without `labels`)."
+    if attention_mask is None: attention_mask = torch.ones_like(input_ids)
+    logits = self.head(self.dropout(self.pool(self.encoder, input_ids, attention_mask)))  # (B, C)
+    return SimpleNamespace(logits=logits, loss=None if labels is None else F.cross_entropy(logits, labels))
+
+# %% ../nbs/14_masked_lm.ipynb #c2b17963
 @torch.no_grad()
 def mean_pooled_features(
     encoder: nn.Module,            # the frozen encoder

@@ -10,7 +10,10 @@ import random
 import torch
 import torch.nn as nn
 
+from fastcore.basics import patch
+
 from .core import LessonError, check_answer, count_params
+from .mlm import MeanPoolClassifier
 
 # %% auto #0
 __all__ = ['LORA_TARGETS', 'ORDER_FRAMES', 'ADAPTER_TARGETS', 'METHODS', 'IA3_TARGETS', 'IA3_FEEDFORWARD', 'LoRALinear',
@@ -21,7 +24,13 @@ __all__ = ['LORA_TARGETS', 'ORDER_FRAMES', 'ADAPTER_TARGETS', 'METHODS', 'IA3_TA
 # %% ../nbs/15_peft.ipynb #ab4f6fbd
 class LoRALinear(nn.Module):
     "A frozen `nn.Linear` plus a trainable low-rank update: base_layer(x) + lora_B(lora_A(dropout(x))) * alpha / r."
-    def __init__(self, base_layer: nn.Linear, r: int = 8, alpha: float = 16, dropout: float = 0.0):
+    def __init__(
+        self,
+        base_layer: nn.Linear, # the pretrained layer, frozen
+        r: int = 8,            # rank of the update
+        alpha: float = 16,     # the update is scaled by alpha / r
+        dropout: float = 0.0,  # dropout on the update's input
+    ):
         super().__init__()
         if not isinstance(base_layer, nn.Linear): raise LessonError(f"LoRALinear wraps nn.Linear, got {type(base_layer).__name__}")
         if r < 1: raise LessonError(f"LoRA rank r={r}: must be at least 1")
@@ -34,20 +43,33 @@ class LoRALinear(nn.Module):
         nn.init.zeros_(self.lora_B.weight)                             # ΔW = 0 at the start
         self.lora_dropout = nn.Dropout(dropout) if dropout else nn.Identity()
         self.merged = False
-    def delta_weight(self) -> torch.Tensor: return self.lora_B.weight @ self.lora_A.weight * self.scaling  # (out, in)
-    def forward(self, x):
-        if self.merged: return self.base_layer(x)
-        return self.base_layer(x) + self.lora_B(self.lora_A(self.lora_dropout(x))) * self.scaling
-    @torch.no_grad()
-    def merge(self):
-        "Add the update into the base weight (inference with no extra cost)."
-        if not self.merged: self.base_layer.weight += self.delta_weight(); self.merged = True
-        return self
-    @torch.no_grad()
-    def unmerge(self):
-        "Subtract the update again, to keep training or to swap tasks."
-        if self.merged: self.base_layer.weight -= self.delta_weight(); self.merged = False
-        return self
+
+# %% ../nbs/15_peft.ipynb #ceaceb6f
+@patch
+def delta_weight(self: LoRALinear) -> torch.Tensor:
+    "The update B·A·scaling, shaped like the base weight (out, in)."
+    return self.lora_B.weight @ self.lora_A.weight * self.scaling
+@patch
+def forward(
+    self: LoRALinear,
+    x,  # inputs (..., in_features)
+):
+    "The base layer's output plus the low-rank update (just the base layer once merged)."
+    if self.merged: return self.base_layer(x)
+    return self.base_layer(x) + self.lora_B(self.lora_A(self.lora_dropout(x))) * self.scaling
+
+@patch
+@torch.no_grad()
+def merge(self: LoRALinear) -> LoRALinear:
+    "Add the update into the base weight (inference with no extra cost)."
+    if not self.merged: self.base_layer.weight += self.delta_weight(); self.merged = True
+    return self
+@patch
+@torch.no_grad()
+def unmerge(self: LoRALinear) -> LoRALinear:
+    "Subtract the update again, to keep training or to swap tasks."
+    if self.merged: self.base_layer.weight -= self.delta_weight(); self.merged = False
+    return self
 
 # %% ../nbs/15_peft.ipynb #76fddf24
 def _replace_children(model: nn.Module, match, make) -> list[str]:
@@ -61,6 +83,7 @@ def _replace_children(model: nn.Module, match, make) -> list[str]:
 
 LORA_TARGETS = (('query', 'value'), ('q_lin', 'v_lin'), ('qkv',))  # BERT and RoBERTa; DistilBERT; timm ViTs (q, k and v fused)
 
+# %% ../nbs/15_peft.ipynb #e784aacd
 def _linears(model: nn.Module) -> list[str]: return [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
 
 def _in_mha(model: nn.Module) -> set[str]:
@@ -85,14 +108,24 @@ def _targets(model: nn.Module, targets, defaults, what: str) -> list[str]:
     if inside := [n for n in done if n in mha]: raise LessonError(f"{what}: {inside[0]} cannot be wrapped{hint}, e.g. {_candidates(model)}")
     return done
 
-def add_lora(model: nn.Module, target_modules=None, r: int = 8, alpha: float = 16, dropout: float = 0.0) -> nn.Module:
+# %% ../nbs/15_peft.ipynb #39393974
+def add_lora(
+    model: nn.Module,     # changed in place, and returned
+    target_modules=None,  # names or dotted suffixes of the Linears to wrap (None: the family's query and value)
+    r: int = 8,           # rank of each update
+    alpha: float = 16,    # each update is scaled by alpha / r
+    dropout: float = 0.0, # dropout on each update's input
+) -> nn.Module:
     "Wrap every nn.Linear named in `target_modules` (names or dotted suffixes; None: the family's q and v) with LoRALinear, freeze the rest."
     chosen = set(_targets(model, target_modules, LORA_TARGETS, 'LoRA target_modules'))
     model.requires_grad_(False)
     _replace_children(model, lambda n, c, full: full in chosen, lambda c: LoRALinear(c, r, alpha, dropout))
     return model
 
-def merge_lora(model: nn.Module) -> nn.Module:
+# %% ../nbs/15_peft.ipynb #a0ed9871
+def merge_lora(
+    model: nn.Module,  # holding LoRALinear layers; changed in place
+) -> nn.Module:
     "Replace every LoRALinear by a plain nn.Linear holding the merged weight; returns `model`."
     def merged(m: LoRALinear) -> nn.Linear:
         m.merge()
@@ -105,7 +138,10 @@ def merge_lora(model: nn.Module) -> nn.Module:
 # %% ../nbs/15_peft.ipynb #78d2551f
 ORDER_FRAMES = ('the {x} near the {y} .', 'a {x} next to a {y} .', 'the {x} and then the {y} .', 'one {x} , one {y} .')
 
-def first_noun_task(per_class: int, seed: int = 0) -> tuple[list[str], torch.Tensor, tuple[str, ...]]:
+def first_noun_task(
+    per_class: int, # sentences per class
+    seed: int = 0,  # seeds the choice of nouns and frames
+) -> tuple[list[str], torch.Tensor, tuple[str, ...]]:
     "(texts, labels, class names): `per_class` sentences per kind naming two things of different kinds; the label is the first's kind."
     from finetune_lessons.mlm import TOY_CLASSES
     if per_class < 1: raise LessonError(f"per_class={per_class}: ask for at least one sentence per class")
@@ -121,23 +157,48 @@ def first_noun_task(per_class: int, seed: int = 0) -> tuple[list[str], torch.Ten
 # %% ../nbs/15_peft.ipynb #34db4960
 class Adapter(nn.Module):
     "Houlsby bottleneck: x + up(gelu(down(x))); `up` starts at zero so the model starts unchanged."
-    def __init__(self, dim: int, bottleneck: int = 16):
+    def __init__(
+        self,
+        dim: int,             # width of the input and output
+        bottleneck: int = 16, # width of the bottleneck
+    ):
         super().__init__()
         self.down, self.act, self.up = nn.Linear(dim, bottleneck), nn.GELU(), nn.Linear(bottleneck, dim)
         nn.init.zeros_(self.up.weight); nn.init.zeros_(self.up.bias)
-    def forward(self, x): return x + self.up(self.act(self.down(x)))
+    def forward(
+        self,
+        x,  # inputs (..., dim)
+    ):
+        "`x` plus the bottleneck's output (a residual)."
+        return x + self.up(self.act(self.down(x)))
 
+# %% ../nbs/15_peft.ipynb #6e9439fe
 class AdaptedLinear(nn.Module):
     "A frozen nn.Linear followed by a trainable Adapter on its output."
-    def __init__(self, base_layer: nn.Linear, bottleneck: int = 16):
+    def __init__(
+        self,
+        base_layer: nn.Linear, # the pretrained layer, frozen
+        bottleneck: int = 16,  # the adapter's bottleneck width
+    ):
         super().__init__()
         adapter = Adapter(base_layer.out_features, bottleneck).to(base_layer.weight.device, base_layer.weight.dtype)
         self.base_layer, self.adapter = base_layer.requires_grad_(False), adapter
-    def forward(self, x): return self.adapter(self.base_layer(x))
+    def forward(
+        self,
+        x,  # inputs (..., in_features)
+    ):
+        "The base layer's output, passed through the adapter."
+        return self.adapter(self.base_layer(x))
 
+# %% ../nbs/15_peft.ipynb #f6af9a30
 ADAPTER_TARGETS = (('attention.output.dense', 'output.dense'), ('attention.out_lin', 'ffn.lin2'), ('attn.proj', 'mlp.fc2'))  # after attention and after the MLP
 
-def add_adapters(model: nn.Module, target_suffixes=None, bottleneck: int = 16, train_layernorm: bool = True) -> nn.Module:
+def add_adapters(
+    model: nn.Module,             # changed in place, and returned
+    target_suffixes=None,         # names or dotted suffixes of the Linears to follow (None: the family's)
+    bottleneck: int = 16,         # each adapter's bottleneck width
+    train_layernorm: bool = True, # keep the LayerNorms trainable, as Houlsby et al. do
+) -> nn.Module:
     "Houlsby adapters after every nn.Linear whose name ends with one of `target_suffixes` (None: the family's); all else frozen but LayerNorms."
     chosen = set(_targets(model, target_suffixes, ADAPTER_TARGETS, 'adapter target_suffixes'))
     model.requires_grad_(False)
@@ -147,12 +208,17 @@ def add_adapters(model: nn.Module, target_suffixes=None, bottleneck: int = 16, t
             if isinstance(m, nn.LayerNorm): m.requires_grad_(True)
     return model
 
-def bitfit(model: nn.Module) -> nn.Module:
+# %% ../nbs/15_peft.ipynb #6ec5a391
+def bitfit(
+    model: nn.Module,  # changed in place, and returned
+) -> nn.Module:
     "Freeze everything except bias terms (BitFit); returns `model`."
     for n, p in model.named_parameters(): p.requires_grad_(n.endswith('bias'))
     return model
 
-def trainable_summary(model: nn.Module) -> str:
+def trainable_summary(
+    model: nn.Module,  # the network to count
+) -> str:
     "'trainable: 12,345 of 22,713,216 (0.054 %)': the first thing to check before a PEFT run."
     t, n = count_params(model)
     return f"trainable: {t:,} of {n:,} ({100 * t / n:.3f} %)"
@@ -162,15 +228,23 @@ METHODS = ('full', 'probe', 'bitfit', 'lora (ours)', 'lora (peft)', 'adapters', 
 IA3_TARGETS = r'.*\.(key|value)$|.*layer\.\d+\.output\.dense$'  # keys, values, feed-forward output (not attention.output.dense)
 IA3_FEEDFORWARD = r'.*layer\.\d+\.output\.dense$'                # IA3 scales this layer's *input*: the inner activations
 
-def peft_classifier(encoder: nn.Module, method: str, n_classes: int, *, r: int = 8, bottleneck: int = 16,
-                    virtual_tokens: int = 8, prompt_init_text: str | None = None, tokenizer_path: str | None = None) -> nn.Module:
+# %% ../nbs/15_peft.ipynb #29f6c96f
+def peft_classifier(
+    encoder: nn.Module,                   # a bare transformers encoder; modified in place or wrapped by peft
+    method: str,                          # one of `METHODS`
+    n_classes: int,                       # outputs of the head
+    *,
+    r: int = 8,                           # LoRA rank (alpha = 2r)
+    bottleneck: int = 16,                 # adapter bottleneck width
+    virtual_tokens: int = 8,              # prompt and prefix tuning: number of virtual tokens
+    prompt_init_text: str | None = None,  # prompt tuning: start the prompt from this text's embeddings (None: random)
+    tokenizer_path: str | None = None,    # prompt tuning: the tokenizer for `prompt_init_text`
+) -> nn.Module:
     "A mean-pooling classifier around `encoder` (modified in place) whose trainable parameters are `method`'s plus the head."
     from peft import IA3Config, LoraConfig, PrefixTuningConfig, PromptTuningConfig, TaskType, get_peft_model
-    from finetune_lessons.mlm import MeanPoolClassifier
     if method not in METHODS: raise LessonError(f"unknown PEFT method {method!r}: choose from {list(METHODS)}")
     task = TaskType.FEATURE_EXTRACTION  # peft wraps the bare encoder; the head is ours
-    if method == 'full': pass
-    elif method == 'probe': encoder.requires_grad_(False)
+    if method == 'probe': encoder.requires_grad_(False)  # 'full' changes nothing: every weight trains
     elif method == 'bitfit': bitfit(encoder)
     elif method == 'lora (ours)': add_lora(encoder, ['query', 'value'], r=r, alpha=2 * r)
     elif method == 'adapters': add_adapters(encoder, bottleneck=bottleneck)
@@ -185,8 +259,15 @@ def peft_classifier(encoder: nn.Module, method: str, n_classes: int, *, r: int =
         encoder = get_peft_model(encoder, PrefixTuningConfig(task_type=task, num_virtual_tokens=virtual_tokens))
     return MeanPoolClassifier(encoder, n_classes, dropout=0.0)
 
-def probe_warm_start(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor,
-                     C: float = 1.0, max_examples: int = 4096) -> nn.Module:
+# %% ../nbs/15_peft.ipynb #b0c56318
+def probe_warm_start(
+    model: nn.Module,             # a `MeanPoolClassifier`; its head is overwritten
+    input_ids: torch.Tensor,      # token ids (N, T) of the training set
+    attention_mask: torch.Tensor, # (N, T)
+    labels: torch.Tensor,         # (N,)
+    C: float = 1.0,               # inverse strength of the logistic regression's L2 penalty
+    max_examples: int = 4096,     # fit the probe on at most this many examples
+) -> nn.Module:
     "Set `model.head` to a logistic-regression probe on the model's own pooled features (LP-FT); returns `model`."
     from sklearn.linear_model import LogisticRegression
     from finetune_lessons.mlm import mean_pooled_features
@@ -198,7 +279,14 @@ def probe_warm_start(model: nn.Module, input_ids: torch.Tensor, attention_mask: 
     with torch.no_grad(): model.head.weight.copy_(coef); model.head.bias.copy_(bias)
     return model
 
-def method_optimizer(model: nn.Module, lr: float, head_lr: float, steps: int, warmup: float = 0.1):
+# %% ../nbs/15_peft.ipynb #315ceb6f
+def method_optimizer(
+    model: nn.Module,     # a `peft_classifier`: trainable method parameters and a `head`
+    lr: float,            # learning rate of the method's own parameters
+    head_lr: float,       # learning rate of the head
+    steps: int,           # total optimizer steps (for the schedule)
+    warmup: float = 0.1,  # share of the steps spent warming up
+):
     "(AdamW, schedule): the method's own trainable parameters at `lr`, the head at `head_lr`; linear warm-up then decay."
     from transformers import get_linear_schedule_with_warmup
     own = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith('head.')]
@@ -209,17 +297,27 @@ def method_optimizer(model: nn.Module, lr: float, head_lr: float, steps: int, wa
     return opt, get_linear_schedule_with_warmup(opt, max(1, round(warmup * steps)), steps)
 
 # %% ../nbs/15_peft.ipynb #934fb202
-def trainable_state_dict(model: nn.Module) -> dict:
+def trainable_state_dict(
+    model: nn.Module,  # the adapted network
+) -> dict:
     "Only the trainable tensors: what a PEFT method must save per task."
     return {n: p.detach().cpu().contiguous() for n, p in model.named_parameters() if p.requires_grad}
 
-def saved_size(model: nn.Module) -> int:
+def saved_size(
+    model: nn.Module,  # the adapted network
+) -> int:
     "Bytes of the trainable tensors written as safetensors."
     from safetensors.torch import save
     return len(save(trainable_state_dict(model)))
 
 # %% ../nbs/15_peft.ipynb #ebff6829
-def check_lora_count(answer: int | None, hidden: int, layers: int, r: int = 8, n_targets: int = 2) -> bool | None:
+def check_lora_count(
+    answer: int | None,  # the learner's count; None while not answered
+    hidden: int,         # the model's hidden size d
+    layers: int,         # number of transformer layers
+    r: int = 8,          # LoRA rank
+    n_targets: int = 2,  # wrapped matrices per layer
+) -> bool | None:
     "Self-check: LoRA adds r·(d_in + d_out) parameters per wrapped d×d matrix."
     right = layers * n_targets * r * (hidden + hidden)
     return check_answer(answer, right, 'A is r × d_in, B is d_out × r, per wrapped layer', 'answer_3')

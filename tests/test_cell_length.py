@@ -9,22 +9,7 @@ MAX_LINES = 30
 # Shrink-only: `#| export` cells still over the limit when this test was written (their split is separate work).
 # Each is (notebook, start of its first statement line, after `#|` directives and decorators). Remove an entry once
 # its cell is short; the test fails for an entry whose cell is now short or gone, and never lists a non-export cell.
-ALLOWED = {
-    ('11_imagenet_pretraining', 'class PackagedWeights:'),
-    ('11_imagenet_pretraining', 'class PretrainConfig:'),
-    ('12_cnn_features', 'def natural_patches('),
-    ('12_cnn_features', 'def stage_features('),
-    ('13_freeze_vs_finetune', 'def _bn_stay_eval('),
-    ('13_freeze_vs_finetune', 'def layerwise_lr_groups('),
-    ('14_masked_lm', 'SPECIAL_TOKENS = '),
-    ('14_masked_lm', 'TOY_CLASSES = '),
-    ('14_masked_lm', 'def small_bert('),
-    ('14_masked_lm', 'def mlm_eval_loss('),
-    ('14_masked_lm', 'class MeanPoolClassifier('),
-    ('15_peft', 'def _replace_children('),
-    ('15_peft', 'class Adapter('),
-    ('15_peft', 'METHODS = '),
-}
+ALLOWED: set = set()  # every lesson code cell is short now; keep it that way
 
 
 def code_cells(path):
@@ -65,9 +50,8 @@ def test_the_allow_list_only_shrinks():
 
 
 def test_the_check_names_a_long_cell(tmp_path):
-    "The limit bites: a 31-line cell is named with its notebook and position; 30 lines, or an allow-listed cell, pass."
+    "The limit bites: a 31-line cell is named with its notebook and position; a 30-line one passes."
     cell = lambda n, first='x = 1': {'cell_type': 'code', 'source': [first + '\n'] + ['x = 1\n'] * (n - 2) + ['x = 1']}
     nb = {'cells': [{'cell_type': 'markdown', 'source': ['# x']}, cell(30), cell(31), cell(31, 'METHODS = 1')]}
-    for name in ('99_x', '15_peft'): (tmp_path / f'{name}.ipynb').write_text(json.dumps(nb))
+    (tmp_path / '99_x.ipynb').write_text(json.dumps(nb))
     assert long_cells([tmp_path / '99_x.ipynb']) == ["99_x.ipynb cell 2 (31 lines): 'x = 1'", "99_x.ipynb cell 3 (31 lines): 'METHODS = 1'"]
-    assert long_cells([tmp_path / '15_peft.ipynb']) == ["15_peft.ipynb cell 2 (31 lines): 'x = 1'"]
