@@ -254,6 +254,10 @@ def _anno(v: dict) -> str:
 class _Raw(str):
     def __repr__(self): return str(self)  # show string annotations (from __future__ annotations) without quotes
 
+def _no_address(text: str) -> str:
+    "`<function cross_entropy at 0x7f…>` → `cross_entropy`: a default's name, not where it sat in memory."
+    return re.sub(r'<(?:function|class|built-in function) ([\w.]+)(?: at 0x[0-9a-f]+)?>', r'\1', text)
+
 def _signature(name: str, obj, kind: str) -> str:
     try: sig = inspect.signature(obj)
     except (TypeError, ValueError): return f'{name}(...)'  # e.g. an Exception subclass
@@ -261,7 +265,7 @@ def _signature(name: str, obj, kind: str) -> str:
     if kind in ('method', 'classmethod', 'property'): params = params[1:]
     ret = _Raw(sig.return_annotation) if isinstance(sig.return_annotation, str) else sig.return_annotation
     if kind == 'property': return f'{name}: {ret}' if ret is not inspect.Signature.empty else name
-    return name + str(sig.replace(parameters=params, return_annotation=ret))
+    return _no_address(name + str(sig.replace(parameters=params, return_annotation=ret)))
 
 def _entry(name: str, obj, kind: str) -> str:
     tag, anchor = ('h3', name) if '.' in name else ('h2', name)
@@ -274,7 +278,7 @@ def _entry(name: str, obj, kind: str) -> str:
     if rows:
         out.append('<table><tr><th>Parameter</th><th>Type</th><th>Default</th><th>Description</th></tr>')
         for k, v in rows:
-            default = '' if v['default'] is inspect.Parameter.empty else repr(v['default'])
+            default = '' if v['default'] is inspect.Parameter.empty else _no_address(repr(v['default']))
             out.append(f"<tr><td><code>{'<em>returns</em>' if k == 'return' else html.escape(k)}</code></td>"
                        f"<td><code>{html.escape(_anno(v))}</code></td><td><code>{html.escape(default)}</code></td>"
                        f"<td>{_md(v['docment'])}</td></tr>")

@@ -362,7 +362,7 @@ class MeanPoolClassifier(nn.Module):
         m = attention_mask.unsqueeze(-1).to(h.dtype)
         return (h * m).sum(1) / m.sum(1).clamp(min=1)
 
-# %% ../nbs/14_masked_lm.ipynb #f9a7b5d1
+# %% ../nbs/14_masked_lm.ipynb #53cc11a0
 @patch
 def forward(self: MeanPoolClassifier,
             input_ids,            # token ids (B, T)

@@ -108,6 +108,8 @@ def test_docs_site_builds_offline(tmp_path):
     assert {'index.html', 'train.html', 'peft.html'} <= {p.name for p in api.glob('*.html')}
     assert 'href="api/index.html"' in (tmp_path / 'site' / 'index.html').read_text()  # linked from the home page
     assert 'href="../02_train.html"' in (api / 'train.html').read_text()  # a module page links to its notebook
+    train_page = (api / 'train.html').read_text()
+    assert 'loss_fn=cross_entropy' in train_page and not any(' at 0x' in f.read_text() for f in api.glob('*.html'))  # names, not addresses
 
 
 def test_results_shows_headline_metrics_and_all_on_request(tmp_path, monkeypatch, capsys):

@@ -79,3 +79,17 @@ def test_progress_bars_fall_back_to_text_without_widgets():
     out = _bar_in_a_kernel(block_widgets=True)
     assert out.split()[0] == 'text' and '0/8' in out and 'trained 2' in out, out  # text bar; training ran
     assert _bar_in_a_kernel(block_widgets=False).split()[0] == 'widget'  # the control: widgets when they are there
+
+
+def test_amp_tools_follow_the_same_choice_with_capability_mocked(monkeypatch):
+    "A hand-written loop (pretrain_mlm) gets fp16 autocast on a T4 and bf16 from Ampere on, like fit; fp32 on the CPU."
+    import warnings
+    from finetune_lessons.train import amp_tools
+    for capability, dtype in (((7, 5), torch.float16), ((8, 0), torch.bfloat16)):
+        monkeypatch.setattr(torch.cuda, 'get_device_capability', lambda device=None, c=capability: c)
+        with warnings.catch_warnings():  # no CUDA here: torch warns that it disables them, but the choice is what counts
+            warnings.simplefilter('ignore')
+            autocast, _ = amp_tools(torch.device('cuda'))
+            assert autocast().fast_dtype == dtype
+    autocast, scaler = amp_tools(torch.device('cpu'))
+    assert not scaler.is_enabled() and not autocast()._enabled  # the CPU trains in fp32: both pass through
