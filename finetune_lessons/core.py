@@ -12,8 +12,8 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['PROFILES', 'PROFILE_ENV', 'SCALE_ENV', 'WEIGHTS_ENV', 'RESNET18_FILE', 'LessonError', 'set_seed', 'get_device',
-           'count_params', 'eval_mode', 'WeightsSource', 'Profile', 'hub_reachable', 'published_weights',
+__all__ = ['PROFILES', 'PROFILE_ENV', 'SCALE_ENV', 'WEIGHTS_ENV', 'RESNET18_FILE', 'LessonError', 'set_seed', 'rng_kept',
+           'get_device', 'count_params', 'eval_mode', 'WeightsSource', 'Profile', 'hub_reachable', 'published_weights',
            'imagenet_source', 'get_profile', 'pick', 'claims_checked', 'cache_dir', 'repo_root', 'results_dir',
            'mean_std', 'fmt_mean_std', 'save_results', 'load_results', 'results_table', 'Timer', 'check_answer',
            'check_findings']
@@ -31,6 +31,17 @@ def set_seed(
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
     return seed
+
+# %% ../nbs/00_core.ipynb #c5bf4bf0
+@contextlib.contextmanager
+def rng_kept():
+    "Run a block (a demo, a smoke test) without disturbing `random`, `numpy` or `torch`'s global generators."
+    states = random.getstate(), np.random.get_state(), torch.random.get_rng_state()
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+    try: yield
+    finally:
+        random.setstate(states[0]); np.random.set_state(states[1]); torch.random.set_rng_state(states[2])
+        if cuda is not None: torch.cuda.set_rng_state_all(cuda)
 
 # %% ../nbs/00_core.ipynb #e4dcb40d
 def get_device(
