@@ -10,9 +10,10 @@ attention FLOPs are linear in the batch), multiplies by the configured counts an
 
     minutes = runs x steps x (FLOPs per step / effective throughput + aten ops per step x c_op + c_step)
 
-It prints a Markdown table per lesson for the current full configuration and for the proposed cuts, and exits 1
-when, for the checked variant (default: proposed), a lesson is over 15 min or the course over 60 with fp16 autocast
-where the integrator puts it (`fit`, `pretrain_mlm`) and fp32 for the rows marked † (forward-only helpers).
+It prints a Markdown table per lesson for two variants: 'current' is the full profile as it was before the T4 cuts
+(two learning rates per method in lesson 5), 'proposed' the one the lessons now use (one rate each). It exits 1 when,
+for the checked variant (default: proposed), a lesson is over 15 min or the course over 60 with fp16 autocast where the
+package applies it (`fit`, `pretrain_mlm`, `mean_pooled_features`) and fp32 for the rows marked † (other helpers).
 Measuring takes ~100 s of CPU (two cores; longer on a busy machine).
 
     PYTHONPATH=$PWD OMP_NUM_THREADS=2 python bench/colab_budget.py [--gpu t4|a100|h100|h200] [--check current|proposed]
@@ -61,8 +62,8 @@ HOST_S_PROPOSED = {**HOST_S, '15': 20}  # 28 warm-start fits instead of 35
 # ---------------------------------------------------------------------------------------------------------------
 # Workloads. net: a key of NETS below, or {key: runs} when one row spans several networks (then runs is ignored).
 # n: examples per run (steps x batch for training); steps: per run (default ceil(n / batch)); amp: True where the
-# row runs inside `fit` or `pretrain_mlm` (or through a model `fit` already wrapped), which the integrator is
-# switching to fp16 autocast; False where a forward-only helper (features, warm start) runs outside them.
+# row runs inside `fit`, `pretrain_mlm` or `mean_pooled_features` (or through a model `fit` already wrapped), which
+# autocast to fp16 on a T4; False where another forward-only helper (features, evaluation) runs outside them.
 # prop: overrides for the proposed variant (None: unchanged; 'cut': removed); only='proposed': a new row.
 def W(lesson, cell, what, net, mode, batch, n, runs=1, steps=None, amp=True, prop=None, only=None):
     return dict(lesson=lesson, cell=cell, what=what, net=net, mode=mode, batch=batch, n=n, runs=runs, steps=steps, amp=amp,
@@ -330,7 +331,7 @@ def main(argv=None):
           f"{p['transformer'][1]:g} for transformers, {p['cnn'][0]:g} / {p['cnn'][1]:g} for CNNs; {p['c_op'] * 1e6:g} us per aten op, {p['c_train'] * 1e3:g} ms per training step, {p['c_fwd'] * 1e3:g} ms per "
           f"forward batch\n\n† runs outside fit/pretrain_mlm (features, warm start, CPU work): fp32 unless that code gets autocast too.")
     totals = {v: report(v, p) for v in ('current', 'proposed')}
-    # the check: 16-bit where the integrator's autocast reaches (fit, pretrain_mlm), fp32 for the † rows
+    # the check: 16-bit where the package's autocast reaches (fit, pretrain_mlm, mean_pooled_features), fp32 for the † rows
     over = [(l, t[2]) for l, t in totals[args.check].items() if t[2] > LESSON_MAX_MIN]
     course = sum(t[2] for t in totals[args.check].values())
     print(f"\n(FLOPs counted in {time.perf_counter() - start:.0f} s on the CPU)")

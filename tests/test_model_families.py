@@ -207,3 +207,24 @@ def test_peft_on_torchvision_vit_and_the_one_line_errors():
     assert sum(isinstance(m, AdaptedLinear) for m in vit2.modules()) == 2
     distil = add_lora(_hf('distilbert'), ['out_lin', 'ffn.lin2'], r=2)  # DistilBERT's own names, a dotted suffix among them
     assert sum(isinstance(m, LoRALinear) for m in distil.modules()) == 4
+
+
+CNNS = [f for f in VISION if 'vit' not in f]
+
+
+@pytest.mark.parametrize('family', CNNS)
+def test_lora_and_adapters_on_cnns_say_what_to_pass_and_work_on_the_head(family):
+    "A CNN has no attention: the family defaults refuse in one line naming its Linear layers; the head's Linear works."
+    make, head = VISION[family][0], VISION[family][1]
+    for add, kwarg in ((add_lora, 'target_modules'), (add_adapters, 'target_suffixes')):
+        with pytest.raises(LessonError, match=rf'pass {kwarg}=') as e: add(make())
+        _one_line(e)
+        torch.manual_seed(0); model = make(); ref = _out(model, family)
+        add(model, [head])  # the only nn.Linear a CNN has: low-rank (or bottleneck) tuning of the classifier
+        wrapper = LoRALinear if add is add_lora else AdaptedLinear
+        assert sum(isinstance(m, wrapper) for m in model.modules()) == 1
+        norms = {f'{m}.{n}' for m, mod in model.named_modules() if isinstance(mod, torch.nn.LayerNorm) for n, _ in mod.named_parameters()}
+        extra = norms if add is add_adapters else set()  # adapters train the LayerNorms too (Houlsby et al. 2019): ConvNeXt has them
+        assert all(not p.requires_grad for n, p in model.named_parameters() if 'lora_' not in n and '.adapter.' not in n and n not in extra)
+        assert torch.allclose(_out(model, family), ref, atol=1e-6)  # unchanged at the start
+        _covered_exactly_once(model, layerwise_lr_groups(model, lr=1e-3))
