@@ -266,7 +266,7 @@ def decay_groups(
     model: nn.Module,     # its trainable parameters are grouped
     weight_decay: float,  # the decay of the weight matrices
 ) -> list[dict]:
-    "AdamW parameter groups: decay the weight matrices, not embeddings, LayerNorms or biases (as BERT's recipe)."
+    "AdamW groups: decay the weight matrices; not LayerNorms or biases (as BERT's optimizer), nor, our choice, the embeddings."
     decay = lambda n, p: p.ndim >= 2 and 'embeddings' not in n
     params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     return [{'params': [p for n, p in params if decay(n, p)], 'weight_decay': weight_decay},
