@@ -64,10 +64,10 @@ HOST_S_PROPOSED = {**HOST_S, '15': 20}  # 28 warm-start fits instead of 35
 # n: examples per run (steps x batch for training); steps: per run (default ceil(n / batch)); amp: True where the
 # row runs inside `fit`, `pretrain_mlm` or `mean_pooled_features` (or through a model `fit` already wrapped), which
 # autocast to fp16 on a T4; False where another forward-only helper (features, evaluation) runs outside them.
-# prop: overrides for the proposed variant (None: unchanged; 'cut': removed); only='proposed': a new row.
-def W(lesson, cell, what, net, mode, batch, n, runs=1, steps=None, amp=True, prop=None, only=None):
+# prop: overrides for the proposed variant (None: unchanged).
+def W(lesson, cell, what, net, mode, batch, n, runs=1, steps=None, amp=True, prop=None):
     return dict(lesson=lesson, cell=cell, what=what, net=net, mode=mode, batch=batch, n=n, runs=runs, steps=steps, amp=amp,
-                prop=prop, only=only)
+                prop=prop)
 
 R18, PEFT = 'resnet18@64', lambda m, t: f"peft:{m}@{t}"
 SHOTS13 = (1, 5, 10, 50)
@@ -265,10 +265,9 @@ def _build_peft(method, T):
 
 # ---------------------------------------------------------------------------------------------------------------
 def variant_rows(variant):
-    "The workload rows of `variant` ('current' or 'proposed'), overrides applied, removed rows dropped."
+    "The workload rows of `variant` ('current' or 'proposed'), overrides applied; networks with no runs dropped."
     out = []
     for w in WORKLOADS:
-        if w['only'] and w['only'] != variant: continue
         w = {**w, **(w['prop'] or {})} if variant == 'proposed' else dict(w)
         nets = w['net'] if isinstance(w['net'], dict) else {w['net']: w['runs']}
         nets = {k: r for k, r in nets.items() if r}

@@ -35,6 +35,10 @@ def _missing(what: str, looked: str) -> LessonError:
     other = f", or set {DATA_ENV[what]} to a folder that holds it" if what in DATA_ENV else ''
     return LessonError(f"{what} not found ({looked}): install it with `{INSTALL_HINTS[what]}`{other}")
 
+def _offline(what: str) -> LessonError:
+    return LessonError(f"cannot fetch {what}: no network (or HF_HUB_OFFLINE is set) and no cached copy; "
+                       "run the tiny profile: export FINETUNE_LESSONS_PROFILE=tiny")
+
 # %% ../nbs/01_data.ipynb #c3e18be2
 FASHION_CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
                    'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot')
@@ -286,8 +290,7 @@ def load_hub_dataset(
     try: return datasets.load_dataset(name, *args, **kwargs)  # offline, `datasets` uses a copy cached by an earlier run
     except (ConnectionError, FileNotFoundError) as e:
         if not hub_reachable():
-            raise LessonError(f"cannot fetch dataset {name!r}: no network (or HF_HUB_OFFLINE is set) and no cached copy; "
-                              "run the tiny profile: export FINETUNE_LESSONS_PROFILE=tiny") from None
+            raise _offline(f"dataset {name!r}") from None
         raise LessonError(f"{name!r} is not a dataset on the Hugging Face hub ({type(e).__name__}): check the name") from None
 
 # %% ../nbs/01_data.ipynb #2ec4bce0
@@ -302,8 +305,7 @@ def load_hub_parquet(
     from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError
     try: path = huggingface_hub.hf_hub_download(repo_id, filename, repo_type='dataset', cache_dir=cache_dir)  # offline: the cached copy
     except LocalEntryNotFoundError:
-        raise LessonError(f"cannot fetch {repo_id}/{filename}: no network (or HF_HUB_OFFLINE is set) and no cached copy; "
-                          "run the tiny profile: export FINETUNE_LESSONS_PROFILE=tiny") from None
+        raise _offline(f"{repo_id}/{filename}") from None
     except (EntryNotFoundError, RepositoryNotFoundError):
         raise LessonError(f"{filename!r} is not a file of the dataset {repo_id!r} on the hub: check both names") from None
     return datasets.Dataset.from_parquet(path)

@@ -383,10 +383,9 @@ def mean_pooled_features(
     batch_size: int = 256,         # sequences per forward pass
 ) -> torch.Tensor:
     "Frozen mean-pooled last-layer features (N, H) for a linear probe, in eval mode (no dropout); fp16/bf16 autocast on a GPU."
-    from finetune_lessons.train import mixed_precision_for
     device = next(encoder.parameters()).device
-    half = {'fp16': torch.float16, 'bf16': torch.bfloat16}.get(mixed_precision_for(device))  # None on a CPU: fp32
-    with eval_mode(encoder), torch.autocast(device.type, dtype=half or torch.float32, enabled=half is not None):
+    autocast, _ = amp_tools(device)  # fp32 on a CPU
+    with eval_mode(encoder), autocast():
         out = [MeanPoolClassifier.pool(encoder, input_ids[i:i + batch_size].to(device), attention_mask[i:i + batch_size].to(device)).float().cpu()
                for i in range(0, len(input_ids), batch_size)]
     return torch.cat(out)

@@ -13,7 +13,7 @@ import torch.nn as nn
 from fastcore.basics import patch
 
 from .core import LessonError, check_answer, count_params
-from .mlm import MeanPoolClassifier
+from .mlm import TOY_CLASSES, MeanPoolClassifier, mean_pooled_features
 
 # %% auto #0
 __all__ = ['LORA_TARGETS', 'ORDER_FRAMES', 'ADAPTER_TARGETS', 'METHODS', 'IA3_TARGETS', 'IA3_FEEDFORWARD', 'LoRALinear',
@@ -143,7 +143,6 @@ def first_noun_task(
     seed: int = 0,  # seeds the choice of nouns and frames
 ) -> tuple[list[str], torch.Tensor, tuple[str, ...]]:
     "(texts, labels, class names): `per_class` sentences per kind naming two things of different kinds; the label is the first's kind."
-    from finetune_lessons.mlm import TOY_CLASSES
     if per_class < 1: raise LessonError(f"per_class={per_class}: ask for at least one sentence per class")
     rng, kinds = random.Random(seed), tuple(TOY_CLASSES)
     texts, labels = [], []
@@ -270,7 +269,6 @@ def probe_warm_start(
 ) -> nn.Module:
     "Set `model.head` to a logistic-regression probe on the model's own pooled features (LP-FT); returns `model`."
     from sklearn.linear_model import LogisticRegression
-    from finetune_lessons.mlm import mean_pooled_features
     n = min(len(labels), max_examples)
     feats = mean_pooled_features(model.encoder, input_ids[:n], attention_mask[:n]).numpy()
     probe = LogisticRegression(C=C, max_iter=2000).fit(feats, labels[:n].numpy())

@@ -198,7 +198,7 @@ class PretrainConfig:
     "How model A is pretrained; the hash of these fields names its cached checkpoint."
     source_classes: tuple = SOURCE_CLASSES  # Fashion-MNIST classes model A learns
     channels: tuple = (16, 32, 64, 128)     # `SmallCNN` block widths
-    epochs: int = 2          # 2 passes over 30k images ≈ 30-40 s on one CPU core
+    epochs: int = 2          # 2 passes over 30k images: tens of seconds on a CPU core
     batch_size: int = 256    # images per step
     lr: float = 3e-3         # AdamW peak LR with a one-cycle schedule
     max_shift: int = 2       # pixels of random translation (augmentation)

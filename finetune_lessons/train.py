@@ -17,7 +17,8 @@ from tqdm.auto import tqdm
 from .core import LessonError, eval_mode, get_device
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'tensor_loader', 'evaluate', 'History', 'mixed_precision_for', 'make_accelerator', 'amp_tools', 'fit']
+__all__ = ['PRECISIONS', 'tensor_loader', 'evaluate', 'History', 'mixed_precision_for', 'resolve_precision', 'make_accelerator',
+           'amp_tools', 'fit']
 
 # %% ../nbs/02_train.ipynb #5b54f295
 def tensor_loader(
@@ -113,15 +114,24 @@ def mixed_precision_for(
     # torch.cuda.is_bf16_supported(), which can say True on a T4, where bf16 is only emulated and slow.
     return 'bf16' if torch.cuda.get_device_capability(device)[0] >= 8 else 'fp16'
 
+def resolve_precision(
+    mixed_precision: str,                      # 'auto', 'no', 'fp16' or 'bf16'
+    device: torch.device | str | None = None,  # where training runs (default: `get_device()`)
+) -> str:
+    "'no', 'fp16' or 'bf16' for `device` ('auto': `mixed_precision_for`); one-line errors for what it cannot run."
+    if mixed_precision not in PRECISIONS: raise LessonError(f"mixed_precision={mixed_precision!r}: use 'auto', 'no', 'fp16' or 'bf16'")
+    device = torch.device(device) if device is not None else get_device()
+    precision = mixed_precision_for(device) if mixed_precision == 'auto' else mixed_precision
+    if precision == 'fp16' and device.type != 'cuda':
+        raise LessonError("fp16 mixed precision needs a CUDA GPU: use mixed_precision='bf16' on a CPU, or 'no'")
+    return precision
+
 def make_accelerator(
     mixed_precision: str = 'auto', # 'auto', 'no', 'fp16' or 'bf16'
     grad_accum_steps: int = 1,     # batches per optimizer step
 ) -> Accelerator:
     "An Accelerator for `mixed_precision` ('auto': `mixed_precision_for` this machine), refusing what the hardware cannot run."
-    if mixed_precision not in PRECISIONS: raise LessonError(f"mixed_precision={mixed_precision!r}: use 'auto', 'no', 'fp16' or 'bf16'")
-    if mixed_precision == 'auto': mixed_precision = mixed_precision_for()
-    if mixed_precision == 'fp16' and not torch.cuda.is_available():
-        raise LessonError("fp16 mixed precision needs a CUDA GPU: use mixed_precision='bf16' on a CPU, or 'no'")
+    mixed_precision = resolve_precision(mixed_precision)
     if grad_accum_steps < 1: raise LessonError(f"grad_accum_steps={grad_accum_steps}: use 1 or more")
     from accelerate.state import AcceleratorState
     if AcceleratorState._shared_state and AcceleratorState().mixed_precision != mixed_precision:
@@ -134,9 +144,7 @@ def amp_tools(
     mixed_precision: str = 'auto',  # 'auto' (`mixed_precision_for` the device), 'no', 'fp16' or 'bf16'
 ) -> tuple:
     "(autocast, scaler) for a hand-written loop: `with autocast(): loss = ...`, then `scaler.scale(loss).backward()`."
-    if mixed_precision not in PRECISIONS: raise LessonError(f"mixed_precision={mixed_precision!r}: use one of {', '.join(PRECISIONS)}")
-    precision = mixed_precision_for(device) if mixed_precision == 'auto' else mixed_precision
-    if precision == 'fp16' and device.type != 'cuda': raise LessonError("fp16 mixed precision needs the model on a CUDA GPU: use 'bf16' or 'no'")
+    precision = resolve_precision(mixed_precision, device)
     half = torch.float16 if precision == 'fp16' else torch.bfloat16
     autocast = lambda: torch.autocast(device.type, dtype=half, enabled=precision != 'no')
     return autocast, torch.amp.GradScaler(device.type, enabled=precision == 'fp16')  # fp16 gradients underflow unscaled

@@ -1,10 +1,6 @@
 "Every exported function and class has a docstring and a docment (`# comment`) for each parameter; the API pages show them."
 from finetune_lessons.cli import api_members, api_modules, api_reference, doc_gaps
 
-# Names still to document ('module.name' or 'module.Class.method'). Only shrinks: the test fails for a name here that
-# is documented (remove it) and for an undocumented name not here (document it).
-PENDING: set[str] = set()
-
 MODULES = api_modules()
 
 
@@ -12,12 +8,9 @@ def _gaps() -> dict[str, list[str]]:
     return {f'{m}.{n}': g for m, mod in MODULES.items() for n, obj, kind in api_members(mod) if (g := doc_gaps(obj, kind))}
 
 
-def test_every_exported_name_is_documented_or_pending():
+def test_every_exported_name_is_documented():
     gaps = _gaps()
-    new = {k: v for k, v in gaps.items() if k not in PENDING}
-    assert not new, f"document these (a docstring, and a `# comment` beside each parameter): {new}"
-    done = PENDING - set(gaps)
-    assert not done, f"documented now (or gone): remove from PENDING in tests/test_api_docs.py: {sorted(done)}"
+    assert not gaps, f"document these (a docstring, and a `# comment` beside each parameter): {gaps}"
 
 
 def test_doc_gaps_finds_what_is_missing():

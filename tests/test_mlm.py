@@ -174,7 +174,7 @@ def test_pretrain_mlm_precision_choice():
     hist = pretrain_mlm(model, ids, tok, steps=3, batch_size=8, progress=False, mixed_precision='bf16')
     assert len(hist['train_loss']) == 3 and all(l == l for l in hist['train_loss'])  # ran, no NaN
     if not torch.cuda.is_available():
-        with pytest.raises(LessonError, match='needs the model on a CUDA GPU'):
+        with pytest.raises(LessonError, match='needs a CUDA GPU'):
             pretrain_mlm(model, ids, tok, steps=1, progress=False, mixed_precision='fp16')
-    with pytest.raises(LessonError, match="use one of auto, no, fp16, bf16"):
+    with pytest.raises(LessonError, match="use 'auto', 'no', 'fp16' or 'bf16'"):
         pretrain_mlm(model, ids, tok, steps=1, progress=False, mixed_precision='fp8')

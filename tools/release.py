@@ -6,7 +6,7 @@ package from that same tag, so notebook and code always match. This script deriv
 
     python tools/release.py            # check: exit 1, listing each notebook that disagrees
     python tools/release.py --write    # rewrite badges and setup cells after bumping `version` in settings.ini
-    python tools/release.py --ref      # print the git ref (v<version>); --spec prints the pip spec
+    python tools/release.py --ref      # print the git ref (v<version>)
 """
 from __future__ import annotations
 import argparse, configparser, json, re, sys
@@ -86,7 +86,7 @@ def problems(root: Path = ROOT) -> list[str]:
         code = _runnable(nb)
         if not code or _code(code[0]) != setup_cell(name, root) or sum('google.colab' in _code(c) for c in code) != 1:
             out.append(f"{name}: the first code cell is not the setup cell that tools/release.py writes")
-    for page in (root / 'nbs' / 'index.ipynb', root / 'README.md'):
+    for page in (root / 'nbs' / 'index.ipynb',):  # the course home links every lesson's badge too
         for url in BADGE.findall(page.read_text()):
             name = url.rsplit('/', 1)[1].removesuffix('.ipynb')
             if url != badge_url(name, root): out.append(f"{page.name}: {url}, want {badge_url(name, root)}")
@@ -119,10 +119,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--write', action='store_true', help='rewrite badges and setup cells to match settings.ini')
     ap.add_argument('--ref', action='store_true', help='print the git ref (v<version>)')
-    ap.add_argument('--spec', action='store_true', help="print the pip spec the setup cell installs (no extras)")
     args = ap.parse_args(argv)
     if args.ref: print(ref()); return 0
-    if args.spec: print(spec()); return 0
     if args.write: write()
     bad = problems()
     for line in bad: print(line, file=sys.stderr)
