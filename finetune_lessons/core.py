@@ -15,8 +15,8 @@ import torch
 __all__ = ['PROFILES', 'PROFILE_ENV', 'SCALE_ENV', 'WEIGHTS_ENV', 'RESNET18_FILE', 'LessonError', 'set_seed', 'rng_kept',
            'get_device', 'count_params', 'eval_mode', 'WeightsSource', 'Profile', 'hub_reachable', 'published_weights',
            'imagenet_source', 'get_profile', 'pick', 'claims_checked', 'cache_dir', 'repo_root', 'results_dir',
-           'mean_std', 'fmt_mean_std', 'save_results', 'load_results', 'results_table', 'Timer', 'check_answer',
-           'check_findings']
+           'mean_std', 'fmt_mean_std', 'paired_ci', 'fmt_ci', 'save_results', 'load_results', 'results_table', 'Timer',
+           'check_answer', 'check_findings']
 
 # %% ../nbs/00_core.ipynb #d121dcfd
 class LessonError(Exception):
@@ -253,17 +253,39 @@ def results_dir() -> Path:
 def mean_std(
     values,  # numbers, e.g. one metric over several seeds
 ) -> dict:
-    "{'mean', 'std', 'n', 'values'} of a sequence of numbers (population std; 0 for one value)."
+    "{'mean', 'std', 'n', 'values'}: sample std (ddof = 1); None for a single value (one seed has no spread)."
     values = [float(v) for v in values]
     if not values: raise LessonError("mean_std needs at least one value")
-    return {'mean': float(np.mean(values)), 'std': float(np.std(values)), 'n': len(values), 'values': values}
+    std = float(np.std(values, ddof=1)) if len(values) > 1 else None
+    return {'mean': float(np.mean(values)), 'std': std, 'n': len(values), 'values': values}
 
 def fmt_mean_std(
     m: dict,         # as `mean_std` returns it
     digits: int = 3, # decimals shown
 ) -> str:
-    "'0.812 ± 0.031' from a `mean_std` dict."
+    "'0.812 ± 0.031' (sample std) from a `mean_std` dict; '0.812 (1 run)' when there is no spread."
+    if m['n'] < 2: return f"{m['mean']:.{digits}f} (1 run)"
     return f"{m['mean']:.{digits}f} ± {m['std']:.{digits}f}"
+
+def paired_ci(
+    diffs,               # paired differences, e.g. arm minus baseline per seed (same data, same seed)
+    level: float = 0.95, # coverage of the interval
+) -> dict:
+    "Mean of paired differences with its Student-t interval: {'mean', 'lo', 'hi', 'std', 'n', 'values', 'tie'}; tie = the interval holds 0."
+    from scipy import stats
+    m = mean_std(diffs)
+    if m['n'] < 2: raise LessonError(f"paired_ci needs at least two paired values, got {m['n']}: run more seeds")
+    half = float(stats.t.ppf(0.5 + level / 2, m['n'] - 1)) * m['std'] / np.sqrt(m['n'])
+    lo, hi = float(m['mean'] - half), float(m['mean'] + half)
+    return {**m, 'lo': lo, 'hi': hi, 'level': level, 'tie': bool(lo <= 0 <= hi)}
+
+def fmt_ci(
+    c: dict,         # as `paired_ci` returns it
+    digits: int = 3, # decimals shown
+) -> str:
+    "'+0.041 [+0.012, +0.070]' from a `paired_ci` dict, with ' (tie)' when the interval holds 0."
+    s = f"{c['mean']:+.{digits}f} [{c['lo']:+.{digits}f}, {c['hi']:+.{digits}f}]"
+    return s + (' (tie)' if c['tie'] else '')
 
 # %% ../nbs/00_core.ipynb #cd644678
 def save_results(

@@ -59,7 +59,7 @@ def test_results_round_trip_and_table(tmp_path):
     assert rec['profile'] == 'tiny' and rec['seeds'] == [0, 1] and rec['wall_time_s'] == 12.35
     assert rec['metrics']['acc']['scratch']['values'] == [0.5, 0.6]
     table = results_table([rec])
-    assert 'acc.scratch' in table and '0.550 ± 0.050' in table and '0.700 ± 0.000' in table
+    assert 'acc.scratch' in table and '0.550 ± 0.071' in table and '0.700 (1 run)' in table
 
 
 def test_results_table_when_empty(tmp_path):
