@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 LESSONS = sorted(Path(__file__).parents[1].glob('nbs/1[1-9]_*.ipynb'))
-MEASURED = re.compile(r'(?<![\w.])[-+±]?\d+\.\d+(?![\w.]|\s?[MBk]\b)|\d+(?:\.\d+)?\s?%|\d+(?:\.\d+)?\s?×(?!\s?\d)|\b\d+(?:\.\d+)?\s?(?:s|seconds?|min|minutes)\b')
+MEASURED = re.compile(r'(?<![\w.])[-+±]?\d+\.\d+(?!\w|\.\d|\s?[MBk]\b)|\d+(?:\.\d+)?\s?%|\d+(?:\.\d+)?\s?×(?!\s?\d)|\b\d+(?:\.\d+)?\s?(?:s|seconds?|min|minutes)\b')
 SOURCE = re.compile(r'\b(?:1[89]|20)\d\d[a-z]?\b|et al\.?|arXiv|\bpaper\b|\bcourse\b.*\bchapter\b', re.I)
 NOT_PROSE = re.compile(r'`[^`]*`|\$[^$]*\$|\]\([^)]*\)|https?://\S+|<[^>]+>')
 
