@@ -51,7 +51,7 @@ SST2_TRAIN_TOKENS = 40  # lesson 15 trims each batch to its longest example: lon
 SST2_EVAL_TOKENS = 64   # batches of 256 (validation sentences are longer): assume the 64-token cap is reached
 HOST_S = {  # CPU-only seconds per lesson (full profile), measured here with 2 threads
     '11': 5,    # Fashion-MNIST loading, model A's confusion matrix on the CPU
-    '12': 40,   # ICA of 8,000 patches (9 s) + 126 logistic-regression probes (~0.23 s each)
+    '12': 75,   # ICA of 8,000 patches (9 s) + 210 logistic-regression probes on every pooled feature (~0.3 s each, up to 2,304 features)
     '13': 10,   # grey -> 64 px RGB preprocessing, bookkeeping
     '14': 30,   # corpus generation and tokenization (51k sentences, 21k reviews), ~40 small probes
     '15': 25,   # 35 warm-start logistic regressions on 4,096 x 768 features (~0.5 s each), tokenizing SST-2
@@ -84,10 +84,9 @@ WORKLOADS = [
     W('11', '[46] [50]', 'model A on 10,000 test images (on the CPU)', 'smallcnn@28', 'fwd', 1000, 10_000, amp=False),
     # -- lesson 12: what CNN layers learn ---------------------------------------------------------------------
     W('12', '[23]', 'feature maps of one photo', 'resnet18@224', 'fwd', 1, 1, amp=False),
-    W('12', '[29]', 'stage probes: 3 seeds x 2 nets x 7,797 images', R18, 'fwd', 500, 7797, runs=6, amp=False),
-    W('12', '[39]', 'BN recalibration of random Lite0: 1,000 images x 3 seeds', 'lite0@64', 'fwd', 256, 1000, runs=3, amp=False),
-    W('12', '[39]', 'Lite0 stage probes: 3 seeds x 2 nets x 3,000 images', 'lite0@64', 'fwd', 500, 3000, runs=6, amp=False),
-    W('12', '[45]', 'full fine-tune, 100 images x 40 steps, 3 seeds x 2 nets', R18, 'train', 100, 4000, runs=6),
+    W('12', '[29]', 'stage probes: 5 seeds x 2 nets x 7,797 images', R18, 'fwd', 500, 7797, runs=10, amp=False),
+    W('12', '[39]', 'Lite0 stage probes: 5 seeds x 2 nets x 3,000 images (no BN re-estimation)', 'lite0@64', 'fwd', 500, 3000, runs=10, amp=False),
+    W('12', '[45]', 'full fine-tune, 100 images x 40 steps, 5 seeds x 2 nets', R18, 'train', 100, 4000, runs=10),
     # -- lesson 13: freezing vs fine-tuning (ResNet-18 at 64 px; 60 full-batch steps per run) -----------------------
     W('13', '[43]', 'LR choice: scratch, full, layerwise (10 LRs x 2 draws, 25 images)', R18, 'train', 25, 1500, runs=20),
     W('13', '[43]', 'LR choice: partial (3 LRs x 2 draws)', R18 + ':partial', 'train', 25, 1500, runs=6),
