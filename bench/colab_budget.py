@@ -52,7 +52,7 @@ SST2_EVAL_TOKENS = 64   # batches of 256 (validation sentences are longer): assu
 HOST_S = {  # CPU-only seconds per lesson (full profile), measured here with 2 threads
     '11': 5,    # Fashion-MNIST loading, model A's confusion matrix on the CPU
     '12': 75,   # ICA of 8,000 patches (9 s) + 210 logistic-regression probes on every pooled feature (~0.3 s each, up to 2,304 features)
-    '13': 10,   # grey -> 64 px RGB preprocessing, bookkeeping
+    '13': 40,   # grey -> 64 px RGB preprocessing, bookkeeping; decoding 1,500 Oxford-IIIT Pet JPEGs; pixel and mid-stage logistic probes
     '14': 30,   # corpus generation and tokenization (51k sentences, 21k reviews), ~40 small probes
     '15': 25,   # 35 warm-start logistic regressions on 4,096 x 768 features (~0.5 s each), tokenizing SST-2
     '16': 25,   # two tiny DDP runs in subprocesses (torchrun start-up), building BertModel on the CPU
@@ -88,7 +88,7 @@ WORKLOADS = [
     W('12', '[39]', 'Lite0 stage probes: 5 seeds x 2 nets x 3,000 images (no BN re-estimation)', 'lite0@64', 'fwd', 500, 3000, runs=10, amp=False),
     W('12', '[45]', 'full fine-tune, 100 images x 40 steps, 5 seeds x 2 nets', R18, 'train', 100, 4000, runs=10),
     # -- lesson 13: freezing vs fine-tuning (ResNet-18 at 64 px; 60 full-batch steps per run) -----------------------
-    W('13', '[43]', 'LR choice: scratch, full, layerwise (10 LRs x 2 draws, 25 images)', R18, 'train', 25, 1500, runs=20),
+    W('13', '[43]', 'LR choice: scratch, full, layerwise (10 LRs x 2 draws, 25 images; now about 12 x 1 draw)', R18, 'train', 25, 1500, runs=20),
     W('13', '[43]', 'LR choice: partial (3 LRs x 2 draws)', R18 + ':partial', 'train', 25, 1500, runs=6),
     W('13', '[43]', 'LR choice: gradual (3 LRs x 2 draws)', R18 + ':gradual', 'train', 25, 1500, runs=6),
     W('13', '[43]', 'LR choice: probe features + 120 head steps (3 x 2)', {R18: 6, 'head512': 6}, 'mixed', 25, 26),
@@ -101,9 +101,17 @@ WORKLOADS = [
       amp=False),
     W('13', '[45]', 'sweep: probe heads, 120 steps each', 'head512', 'train', 25, 3000, runs=20),
     W('13', '[45]', 'sweep: test accuracy, 120 runs x 2,000 images', R18, 'fwd', 500, 2000, runs=120),
-    W('13', '[53]', 'Yosinski: copy k, fine-tuned (k = 0-4) x 5 seeds', R18, 'train', 25, 1500, runs=25),
-    W('13', '[53]', 'Yosinski: copy k, frozen (k = 1-4) x 5 seeds', {f"{R18}:frozen{k}": 5 for k in range(1, 5)}, 'train', 25, 1500),
-    W('13', '[53]', 'Yosinski: test accuracy, 45 runs x 2,000 images', R18, 'fwd', 500, 2000, runs=45),
+    W('13', '[53]', 'Yosinski: copy k, fine-tuned (k = 2-4; k = 0 is the scratch arm) x 5 seeds', R18, 'train', 25, 1500, runs=15),
+    W('13', '[53]', 'Yosinski: copy k, frozen (k = 2-4) x 5 seeds', {f"{R18}:frozen{k}": 5 for k in range(2, 5)}, 'train', 25, 1500),
+    W('13', '[53]', 'Yosinski: test accuracy, 31 runs x 2,000 images', R18, 'fwd', 500, 2000, runs=31),
+    W('13', '[large LR]', 'full fine-tuning at 10x and 30x the chosen rate, 5 shots x 5 seeds', R18, 'train', 25, 1500, runs=10),
+    W('13', '[large LR]', 'their test accuracy, 10 runs x 2,000 images', R18, 'fwd', 500, 2000, runs=10),
+    # the source's cat/dog photos: Oxford-IIIT Pet at 128 px, ResNet-18; 60 full-batch steps; 5 / 50 / 200 per class
+    W('13', '[pets]', 'pets: rates for scratch + fine-tuned on validation (about 4 each), 50 per class', 'resnet18@128', 'train', 100, 6000, runs=8),
+    *[W('13', '[pets]', f"pets, {k} per class: scratch + fine-tuned x 5 seeds", 'resnet18@128', 'train', 2 * k, 120 * k, runs=10)
+      for k in (5, 50, 200)],
+    W('13', '[pets]', 'pets: probe features and test accuracy of every run, 57 x 1,100 photos', 'resnet18@128', 'fwd', 500, 1100, runs=57,
+      amp=False),
     W('13', '[57]', 'digits: scratch + full, 5 shots x 10 classes, 5 seeds', R18, 'train', 50, 3000, runs=10),
     W('13', '[57]', 'digits: scratch + full, 20 shots x 10 classes, 5 seeds', R18, 'train', 200, 12000, runs=10),
     W('13', '[57]', 'digits: probe features + heads (2 shot counts x 5 seeds)', {R18: 10, 'head512': 10}, 'mixed', 125, 126),

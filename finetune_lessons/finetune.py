@@ -4,17 +4,18 @@
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #17d8597f
 from __future__ import annotations
-import copy, time, warnings
+import copy, os, time, warnings
+from pathlib import Path
 
 import torch
 import torch.nn as nn
 
-from .core import LessonError, check_answer, eval_mode
+from .core import LessonError, cache_dir, check_answer, eval_mode, hub_reachable
 
 # %% auto #0
-__all__ = ['HEAD_NAMES', 'freeze', 'unfreeze', 'trainable_parameters', 'layerwise_lr_groups', 'head_name', 'new_head',
-           'check_optimizer', 'cached_features', 'transfer_first', 'efficientnet_split', 'corrupt_labels',
-           'time_probe_training', 'check_raises']
+__all__ = ['HEAD_NAMES', 'PETS_HINT', 'freeze', 'unfreeze', 'trainable_parameters', 'layerwise_lr_groups', 'head_name',
+           'new_head', 'check_optimizer', 'cached_features', 'transfer_first', 'efficientnet_split', 'oxford_pets',
+           'corrupt_labels', 'time_probe_training', 'check_raises']
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #f2cb52d8
 def _bn_stay_eval(module, inputs):
@@ -215,6 +216,30 @@ def efficientnet_split(
                                          f"{type(model).__name__} has no `blocks`: expected a timm EfficientNet")
     return (nn.Sequential(model.conv_stem, model.bn1, *model.blocks[:at]),
             nn.Sequential(*model.blocks[at:], model.conv_head, model.bn2, model.global_pool))
+
+# %% ../nbs/13_freeze_vs_finetune.ipynb #d7f9a261
+PETS_HINT = "run this lesson once online (on Colab torchvision downloads it), or set OXFORD_PETS_DIR to the folder holding `oxford-iiit-pet/`"
+
+def oxford_pets(
+    split: str = 'trainval',       # torchvision's split: 'trainval' or 'test'
+    per_class: int | None = None,  # images per class (cat, dog), drawn with `seed` (None: all)
+    size: int = 128,               # side of the square images returned (shorter side resized, then centre-cropped)
+    seed: int = 0,                 # which images, when `per_class` is set
+    root=None,                     # the folder holding `oxford-iiit-pet/` (default: $OXFORD_PETS_DIR, else the course cache)
+    download: bool | None = None,  # None: download when it is missing and the site answers
+) -> tuple[torch.Tensor, torch.Tensor]:
+    "Oxford-IIIT Pet as cats (0) vs dogs (1), through torchvision: uint8 RGB images (N, 3, size, size) and int64 labels."
+    from torchvision.datasets import OxfordIIITPet
+    from torchvision.transforms import v2 as T
+    root = Path(root or os.environ.get('OXFORD_PETS_DIR') or cache_dir('torchvision'))
+    if download is None: download = not (root / 'oxford-iiit-pet' / 'annotations').is_dir() and hub_reachable('thor.robots.ox.ac.uk')
+    try: ds = OxfordIIITPet(str(root), split=split, target_types='binary-category', download=download)
+    except RuntimeError: raise LessonError(f"Oxford-IIIT Pet is not in {root}: {PETS_HINT}") from None
+    y = torch.tensor(ds._bin_labels)  # read from the annotation file: no image decoded
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.arange(len(y)) if per_class is None else torch.cat([torch.nonzero(y == c)[:, 0][torch.randperm(int((y == c).sum()), generator=g)[:per_class]] for c in (0, 1)])
+    tf = T.Compose([T.PILToTensor(), T.Resize(size, antialias=True), T.CenterCrop(size)])
+    return torch.stack([tf(ds[int(i)][0]) for i in idx]), y[idx]
 
 # %% ../nbs/13_freeze_vs_finetune.ipynb #13ef9209
 def corrupt_labels(

@@ -8,6 +8,9 @@ What it writes under `root` (nothing is downloaded; the lessons call the same lo
   real schemas and splits, prepared by `datasets`' own parquet builder (what an online `load_dataset` leaves behind;
   offline, `load_dataset` reads exactly this), their parquet files beside them in the hub cache.
 - `torch/hub/checkpoints/resnet18-f37072fd.pth`: random ResNet-18 weights where torchvision's weights API looks.
+- `torchvision-data/oxford-iiit-pet/`: a few small cat and dog JPEGs (plain colours plus noise) with `annotations/trainval.txt`
+  and `test.txt` in torchvision's layout, so `OxfordIIITPet(root, target_types='binary-category', download=False)` reads
+  them (lesson 3's natural-photo experiment); `OXFORD_PETS_DIR` points at it.
 
 The weights are random and the texts are templated, so effects that need real pretraining do not appear: the lessons
 detect that with their own sanity checks (a photo, a fill-in-the-blank) and say so.
@@ -121,13 +124,33 @@ def write_resnet(torch_home: Path, seed: int = 0) -> Path:
     with use_torch_home(torch_home): return write_stand_in_weights('resnet18', seed=seed)
 
 
+def write_oxford_pets(root: Path, per_class: int = 12, seed: int = 0) -> Path:
+    "Oxford-IIIT Pet in torchvision's layout: `images/<Breed>_<n>.jpg` and `annotations/{trainval,test}.txt` (id class species breed)."
+    import numpy as np
+    from PIL import Image
+    base = root / 'oxford-iiit-pet'
+    (base / 'images').mkdir(parents=True, exist_ok=True); (base / 'annotations').mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    breeds = (('Abyssinian', 1, 1), ('beagle', 2, 2))  # (breed, class id, species: 1 cat, 2 dog), as in the real list.txt
+    for split, offset in (('trainval', 0), ('test', per_class)):
+        lines = []
+        for breed, cls, species in breeds:
+            for n in range(offset + 1, offset + per_class + 1):
+                tint = np.array((200, 120, 60) if species == 1 else (60, 120, 200))
+                pixels = np.clip(tint + rng.normal(0, 40, (60, 80, 3)), 0, 255).astype(np.uint8)  # 80x60, landscape like many photos
+                Image.fromarray(pixels).save(base / 'images' / f"{breed}_{n}.jpg", quality=90)
+                lines.append(f"{breed}_{n} {cls} {species} 1")
+        (base / 'annotations' / f"{split}.txt").write_text('\n'.join(lines) + '\n')
+    return base
+
+
 def build(root: Path | str, size: str = 'tiny') -> dict[str, str]:
     "Write the whole stand-in hub under `root`; returns the environment variables that point the loaders at it."
     if size not in SIZES: raise ValueError(f"size {size!r}: use one of {', '.join(SIZES)}")
     root = Path(root)
     hf_home, torch_home = root / 'hf', root / 'torch'
     env = {'HF_HOME': str(hf_home), 'HF_DATASETS_CACHE': str(hf_home / 'datasets'), 'TORCH_HOME': str(torch_home),
-           'HF_HUB_OFFLINE': '1', 'HF_DATASETS_OFFLINE': '1'}
+           'HF_HUB_OFFLINE': '1', 'HF_DATASETS_OFFLINE': '1', 'OXFORD_PETS_DIR': str(root / 'torchvision-data')}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # datasets reads its cache folder from the environment
     try:
@@ -135,6 +158,7 @@ def build(root: Path | str, size: str = 'tiny') -> dict[str, str]:
         write_imdb(hf_home)
         write_sst2(hf_home)
         write_resnet(torch_home)
+        write_oxford_pets(root / 'torchvision-data')
     finally:
         for k, v in old.items():
             if v is None: os.environ.pop(k, None)

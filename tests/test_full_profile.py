@@ -51,6 +51,8 @@ def test_lesson_runs_in_the_full_profile(name, full_env):
     if name[:2] == '11':  # lesson 1 says which ImageNet weights, and why (lessons 2-3 name their fixed networks instead)
         assert 'ImageNet weights: ResNet-18 from the torchvision hub (auto: the full profile uses the hub)' in text
     if name[:2] in ('12', '13'): assert 'ImageNet networks in this lesson:' in text and 'ImageNet weights:' not in text
+    if name[:2] == '13':  # the source's cat/dog photos: the stand-in Oxford-IIIT Pet, read by torchvision's own class
+        assert 'Oxford-IIIT Pet, cats vs dogs at 128 px' in text and 'pets_cat_vs_dog' in (full_env / 'results' / 'freeze_vs_finetune.json').read_text()
     slug = name.split('_', 1)[1].removesuffix('.ipynb')
     if slug in {p.stem.split('_', 1)[1] for p in lesson_notebooks().values()}:  # lessons write their results
         record = json.loads((full_env / 'results' / f"{slug}.json").read_text())
