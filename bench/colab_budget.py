@@ -53,7 +53,7 @@ HOST_S = {  # CPU-only seconds per lesson (full profile), measured here with 2 t
     '11': 5,    # Fashion-MNIST loading, model A's confusion matrix on the CPU
     '12': 75,   # ICA of 8,000 patches (9 s) + 210 logistic-regression probes on every pooled feature (~0.3 s each, up to 2,304 features)
     '13': 40,   # grey -> 64 px RGB preprocessing, bookkeeping; decoding 1,500 Oxford-IIIT Pet JPEGs; pixel and mid-stage logistic probes
-    '14': 30,   # corpus generation and tokenization (51k sentences, 21k reviews), ~40 small probes
+    '14': 35,   # corpus generation and tokenization (51k sentences, 21k reviews), ~80 small probes, PPMI + SVD, the exact floor
     '15': 25,   # 35 warm-start logistic regressions on 4,096 x 768 features (~0.5 s each), tokenizing SST-2
     '16': 25,   # two tiny DDP runs in subprocesses (torchrun start-up), building BertModel on the CPU
 }
@@ -128,11 +128,14 @@ WORKLOADS = [
     W('13', '[78]', 'cached vs naive probe: 80 x 100 images + 160 head steps', {R18: 1, 'head512': 1}, 'mixed', 100, 8101, steps=82,
       amp=False),
     # -- lesson 14: masked language modelling -------------------------------------------------------------------
-    W('14', '[33]', 'small BERT MLM pretraining: 3,000 steps x 128 x 12 tokens', 'toybert-mlm@12', 'train', 128, 384_000),
-    W('14', '[33]', 'its evaluations: 31 x 1,000 sentences + 30 probes x 280', {'toybert-mlm@12': 31, 'toybert-enc@12': 30}, 'fwd',
-      256, 1000),
-    W('14', '[44]', 'toy fine-tunes: 5 seeds x 2 starts x 4, 40 steps x 80 phrases', 'toybert-cls@12', 'train', 80, 3200, runs=40),
-    W('14', '[44]', 'toy predictions (40 x 200) and probes (10 x 280)', {'toybert-cls@12': 40, 'toybert-enc@12': 10}, 'fwd', 256, 240),
+    W('14', '[33]', 'small BERT MLM pretraining: 3 seeds x 3,000 steps x 128 x 12 tokens', 'toybert-mlm@12', 'train', 128, 384_000,
+      runs=3),
+    W('14', '[33]', 'its evaluations: 33 x 1,000 sentences (31 seed 0, 1 each other seed) + 30 probes x 280',
+      {'toybert-mlm@12': 33, 'toybert-enc@12': 30}, 'fwd', 256, 1000),
+    W('14', '[44]', 'toy fine-tunes: 3 pretraining seeds x 2 starts x 4 (3 LRs + test), 40 steps x 80 phrases', 'toybert-cls@12',
+      'train', 80, 3200, runs=24),
+    W('14', '[44]', 'toy predictions (24 x 200) and probes (3 seeds x 3 draws x 2 starts x 280)', {'toybert-cls@12': 24, 'toybert-enc@12': 18},
+      'fwd', 256, 240),
     W('14', '[47]', 'bert-base glosses: test features 2 x 1,000 + probes 10 x 80', 'bertbase-enc@32', 'fwd', 256, 280, runs=10,
       amp=False),
     W('14', '[47]', 'bert-base fine-tunes: (2 LRs + 5 seeds) x 2 starts, 100 steps x 16', 'bertbase-cls@32', 'train', 16, 1600,

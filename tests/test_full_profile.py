@@ -53,10 +53,16 @@ def test_lesson_runs_in_the_full_profile(name, full_env):
     if name[:2] in ('12', '13'): assert 'ImageNet networks in this lesson:' in text and 'ImageNet weights:' not in text
     if name[:2] == '13':  # the source's cat/dog photos: the stand-in Oxford-IIIT Pet, read by torchvision's own class
         assert 'Oxford-IIIT Pet, cats vs dogs at 128 px' in text and 'pets_cat_vs_dog' in (full_env / 'results' / 'freeze_vs_finetune.json').read_text()
+    if name[:2] == '14':  # lesson 4's design in the full profile: the generator's floor on the miniature, none claimed for real text
+        assert 'generator floor (Bayes-optimal)' in text and 'no floor is printed for real text' in text
     slug = name.split('_', 1)[1].removesuffix('.ipynb')
     if slug in {p.stem.split('_', 1)[1] for p in lesson_notebooks().values()}:  # lessons write their results
         record = json.loads((full_env / 'results' / f"{slug}.json").read_text())
         assert record['profile'] == 'full' and record['device'] == 'cpu', record['profile_reason']
+        if slug == 'masked_lm':  # pretraining seeds with paired controls, and the counting baseline on the same probe
+            m = record['metrics']
+            assert len(m['pretraining_seeds']) >= 3 and m['pretraining_gain']['probe']['n'] == 3 * len(m['pretraining_seeds'])
+            assert {'probe', 'fine-tune', 'input embeddings'} <= set(m['counts_gain'])
 
 
 def test_hub_weights_at_the_tiny_scale(full_env, monkeypatch):
