@@ -288,16 +288,19 @@ class PooledClassifier(nn.Module):
         if (pooling or self.pooling) == 'cls': return h[:, 0]
         m = attention_mask.unsqueeze(-1).to(h.dtype)
         return (h * m).sum(1) / m.sum(1).clamp(min=1)
-    def forward(
-        self,
-        input_ids,            # token ids (B, T)
-        attention_mask=None,  # (B, T); default all ones
-        labels=None,          # (B,): when given, `.loss` is their cross-entropy
-    ):
-        "`.logits` (B, C) and `.loss` (None without `labels`)."
-        if attention_mask is None: attention_mask = torch.ones_like(input_ids)
-        logits = self.head(self.pool(input_ids, attention_mask))
-        return SimpleNamespace(logits=logits, loss=None if labels is None else F.cross_entropy(logits, labels))
+
+# %% ../nbs/15_peft.ipynb #0d3dcfdf
+@patch
+def forward(
+    self: PooledClassifier,
+    input_ids,            # token ids (B, T)
+    attention_mask=None,  # (B, T); default all ones
+    labels=None,          # (B,): when given, `.loss` is their cross-entropy
+):
+    "`.logits` (B, C) and `.loss` (None without `labels`)."
+    if attention_mask is None: attention_mask = torch.ones_like(input_ids)
+    logits = self.head(self.pool(input_ids, attention_mask))
+    return SimpleNamespace(logits=logits, loss=None if labels is None else F.cross_entropy(logits, labels))
 
 # %% ../nbs/15_peft.ipynb #96cea313
 @torch.no_grad()
@@ -362,8 +365,7 @@ def peft_classifier(
     elif method == 'prompt tuning':
         encoder = get_peft_model(encoder, PromptTuningConfig(task_type=task, num_virtual_tokens=virtual_tokens))
         if prompt_init_ids is not None: _prompt_from_ids(encoder, prompt_init_ids)
-    elif method == 'prefix tuning':
-        encoder = get_peft_model(encoder, PrefixTuningConfig(task_type=task, num_virtual_tokens=virtual_tokens))
+    elif method == 'prefix tuning': encoder = get_peft_model(encoder, PrefixTuningConfig(task_type=task, num_virtual_tokens=virtual_tokens))
     return PooledClassifier(encoder, n_classes, pooling='cls' if method == 'full [CLS]' else 'mean')
 
 # %% ../nbs/15_peft.ipynb #b0c56318
