@@ -54,10 +54,10 @@ HOST_S = {  # CPU-only seconds per lesson (full profile), measured here with 2 t
     '12': 75,   # ICA of 8,000 patches (9 s) + 210 logistic-regression probes on every pooled feature (~0.3 s each, up to 2,304 features)
     '13': 40,   # grey -> 64 px RGB preprocessing, bookkeeping; decoding 1,500 Oxford-IIIT Pet JPEGs; pixel and mid-stage logistic probes
     '14': 35,   # corpus generation and tokenization (51k sentences, 21k reviews), ~80 small probes, PPMI + SVD, the exact floor
-    '15': 25,   # 35 warm-start logistic regressions on 4,096 x 768 features (~0.5 s each), tokenizing SST-2
+    '15': 25,   # 27 warm-start logistic regressions on 4,096 x 768 features (~0.5 s each), 30 small kinds probes, tokenizing SST-2
     '16': 25,   # two tiny DDP runs in subprocesses (torchrun start-up), building BertModel on the CPU
 }
-HOST_S_PROPOSED = {**HOST_S, '15': 20}  # 28 warm-start fits instead of 35
+HOST_S_PROPOSED = dict(HOST_S)
 
 # ---------------------------------------------------------------------------------------------------------------
 # Workloads. net: a key of NETS below, or {key: runs} when one row spans several networks (then runs is ignored).
@@ -71,9 +71,10 @@ def W(lesson, cell, what, net, mode, batch, n, runs=1, steps=None, amp=True, pro
 
 R18, PEFT = 'resnet18@64', lambda m, t: f"peft:{m}@{t}"
 SHOTS13 = (1, 5, 10, 50)
-PEFT_RUNS = {'full': 4, 'probe': 3, 'bitfit': 4, 'lora (ours)': 4, 'lora r=1': 3, 'lora (peft)': 1, 'adapters': 4, 'ia3': 4,
-             'prompt tuning': 4, 'prefix tuning': 4}  # 35: 15 LR candidates on seed 0 + peft's LoRA + 2 x 8 other-seed runs + 3 at r = 1
-PEFT_RUNS_PROP = {m: (1 if m == 'lora (peft)' else 3) for m in PEFT_RUNS}  # one literature LR per method: 28 runs
+PEFT_TRAIN = {m: 3 for m in ('full', 'full [CLS]', 'top layers', 'bitfit', 'lora (ours)', 'adapters', 'ia3', 'prompt tuning',
+                             'prefix tuning')}  # 27 training runs: one literature rate per method, 3 seeds (the probe takes no steps)
+PEFT_EVAL = {**PEFT_TRAIN, 'probe': 3}          # 30 scored runs
+PEFT_WARM = {'probe': 3, 'prompt tuning': 3, 'prefix tuning': 3}  # warm-start features: the base's once per seed, the prompt methods' own
 def peft_nets(runs, t): return {PEFT(m, t): r for m, r in runs.items()}
 
 WORKLOADS = [
@@ -145,15 +146,13 @@ WORKLOADS = [
       amp=False),
     W('14', '[50]', 'domain-adaptive MLM: 600 steps x 32 reviews x 128 tokens', 'bertbase-mlm@128', 'train', 32, 19_200),
     # -- lesson 15: PEFT on SST-2, bert-base, 300 steps x 32 per run --------------------------------------------
-    W('15', '[28] [30] [36]', 'warm-start features: 4,096 x 64 tokens, every run (35; proposed: 28)', peft_nets(PEFT_RUNS, 64), 'fwd', 256, 4096,
-      amp=True,  # mean_pooled_features autocasts on a GPU
-      prop=dict(net=peft_nets(PEFT_RUNS_PROP, 64))),  # still every run: caching them per seed would save ~2 min more
-    W('15', '[28] [30] [36]', 'training: 300 steps x 32 sentences per run (35 runs; proposed: 28, one LR per method)', peft_nets(PEFT_RUNS, SST2_TRAIN_TOKENS), 'train', 32,
-      9600, prop=dict(net=peft_nets(PEFT_RUNS_PROP, SST2_TRAIN_TOKENS))),
-    W('15', '[28] [30] [36]', 'loss before (fp32) and after: 2 x 64 sentences', peft_nets(PEFT_RUNS, SST2_EVAL_TOKENS), 'fwd', 64,
-      128, prop=dict(net=peft_nets(PEFT_RUNS_PROP, SST2_EVAL_TOKENS))),
-    W('15', '[28] [30] [36]', 'validation 1,000 + test 872 sentences', peft_nets(PEFT_RUNS, SST2_EVAL_TOKENS), 'fwd', 256, 1872,
-      prop=dict(net=peft_nets(PEFT_RUNS_PROP, SST2_EVAL_TOKENS))),
+    W('15', '[run]', 'warm-start features: 4,096 x 64 tokens (the base once per seed; prompt and prefix tuning per run)',
+      peft_nets(PEFT_WARM, 64), 'fwd', 256, 4096, amp=True),  # pooled_features autocasts on a GPU
+    W('15', '[run]', 'training: 300 steps x 32 sentences per run (27 runs, one literature rate per method)',
+      peft_nets(PEFT_TRAIN, SST2_TRAIN_TOKENS), 'train', 32, 9600),
+    W('15', '[run]', 'loss before and after: 2 x 64 sentences', peft_nets(PEFT_EVAL, SST2_EVAL_TOKENS), 'fwd', 64, 128),
+    W('15', '[run] [score]', 'validation 1,000 + test 872 sentences', peft_nets(PEFT_EVAL, SST2_EVAL_TOKENS), 'fwd', 256, 1872),
+    W('15', '[score]', 'forgetting: kinds probe on 300 toy sentences x 16 tokens', peft_nets(PEFT_EVAL, 16), 'fwd', 256, 300, amp=True),
 ]
 
 # ---------------------------------------------------------------------------------------------------------------

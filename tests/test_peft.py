@@ -100,7 +100,7 @@ def test_bitfit_and_saved_state_hold_only_trainables():
 # --- the comparison's factory, warm start and optimizer (lesson 5) ---
 from finetune_lessons.peft import METHODS, first_noun_task, method_optimizer, peft_classifier, probe_warm_start
 
-TOY_LR = {'full': 1e-3, 'bitfit': 1e-1, 'lora (ours)': 3e-2, 'lora (peft)': 3e-2, 'adapters': 1e-2, 'ia3': 3e-1,
+TOY_LR = {'full': 1e-3, 'full [CLS]': 1e-3, 'top layers': 1e-3, 'bitfit': 1e-1, 'lora (ours)': 3e-2, 'lora (peft)': 3e-2, 'adapters': 1e-2, 'ia3': 3e-1,
           'prompt tuning': 3e-2, 'prefix tuning': 1e-1}
 
 
@@ -125,7 +125,9 @@ def test_each_method_lowers_the_loss_with_the_head_frozen(method):
         l = loss(); l.backward(); opt.step(); opt.zero_grad(); sched.step()
     with torch.no_grad(): after = loss().item()
     assert torch.equal(model.head.weight, head)
-    assert after < before - 0.05, (method, before, after)
+    # prompt tuning's virtual tokens are left out of the mean pool: they act only through attention on the real tokens,
+    # which in this random toy BERT moves the loss a little, so it must fall, by less
+    assert after < before - (0.002 if method == 'prompt tuning' else 0.05), (method, before, after)
 
 
 def test_peft_classifier_trains_only_the_method_and_the_head():
@@ -137,7 +139,7 @@ def test_peft_classifier_trains_only_the_method_and_the_head():
         if method == 'ia3':  # keys, values and the feed-forward output per layer; never attention.output.dense
             assert len(own) == 3 * 2 and not any('attention.output' in n for n in own)
         if method == 'prompt tuning':
-            assert model(X, torch.ones_like(X)).logits.shape == (4, 3)  # the virtual tokens are pooled with the rest
+            assert model(X, torch.ones_like(X)).logits.shape == (4, 3)  # the virtual tokens are left out of the pool
     with pytest.raises(LessonError, match=r"unknown PEFT method 'loha': choose from \['full'"):
         peft_classifier(_bert().bert, 'loha', 3)
 
@@ -169,3 +171,16 @@ def test_first_noun_task():
     assert len(texts) == 4 * len(kinds) and labels.tolist() == sorted(labels.tolist())
     assert first_noun_task(4, seed=3)[0] == texts and first_noun_task(4, seed=4)[0] != texts
     with pytest.raises(LessonError, match='at least one'): first_noun_task(0)
+
+
+def test_first_noun_task_holds_out_nouns():
+    from finetune_lessons.peft import NOUN_SPLIT, kinds_named_task, noun_split
+    words = {s: {w for t in first_noun_task(None, split=s)[0] for w in t.split()} for s in NOUN_SPLIT}
+    nouns = {s: {n for ns in noun_split(s).values() for n in ns} for s in NOUN_SPLIT}
+    for s in NOUN_SPLIT:
+        assert nouns[s] <= words[s] and not (words[s] & (set().union(*nouns.values()) - nouns[s]))  # only its own nouns
+    test = first_noun_task(None, split='test')[0]
+    assert len(set(test)) == len(test) >= 1000
+    texts, labels, names = kinds_named_task(3, seed=0)
+    assert len(names) == 10 and len(texts) == 30
+    with pytest.raises(LessonError, match='only'): first_noun_task(10_000, split='val')
