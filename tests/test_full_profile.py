@@ -63,6 +63,7 @@ def test_lesson_runs_in_the_full_profile(name, full_env):
             m = record['metrics']
             assert len(m['pretraining_seeds']) >= 3 and m['pretraining_gain']['probe']['n'] == 3 * len(m['pretraining_seeds'])
             assert {'probe', 'fine-tune', 'input embeddings'} <= set(m['counts_gain'])
+            assert {'probe', 'fine-tune'} <= set(m['real_text']['gain_vs_counts']) and len(m['real_text']['counts_accuracy']) == 2  # real text: (d) against word counts
 
 
 def test_hub_weights_at_the_tiny_scale(full_env, monkeypatch):
