@@ -330,7 +330,7 @@ def _flatten(d: dict, prefix: str = ''):
         else: yield key, v
 
 def _fmt(v) -> str:
-    if isinstance(v, dict): return fmt_mean_std(v)
+    if isinstance(v, dict): return fmt_ci(v) if 'lo' in v else fmt_mean_std(v)  # a paired interval, or mean ± sample std
     if isinstance(v, float): return f"{v:.4g}"
     if isinstance(v, (list, tuple)): return ', '.join(_fmt(x) for x in v)
     return str(v)
