@@ -111,27 +111,33 @@ def random_projection(
     dim: int,              # number of output features
     seed: int = 0,         # with the shapes, picks the matrix
 ) -> np.ndarray:
-    "`features` (N, d) times a fixed Gaussian (d, dim) matrix: every stage gets the same number of features to probe."
-    rng = np.random.default_rng([seed, features.shape[1], dim])  # the same matrix for the same shapes, in any network
-    return features @ (rng.standard_normal((features.shape[1], dim)) / np.sqrt(dim))
+    "`features` (N, d) times a fixed Gaussian (d, dim) matrix scaled by 1/√dim (Johnson–Lindenstrauss): any width becomes `dim` features."
+    return features @ _gaussian_matrix(seed, features.shape[1], dim)
+
+from functools import lru_cache
+@lru_cache(maxsize=64)
+def _gaussian_matrix(seed: int, d: int, dim: int) -> np.ndarray:
+    rng = np.random.default_rng([seed, d, dim])  # the same matrix for the same shapes, in any network
+    return (rng.standard_normal((d, dim)) / np.sqrt(dim)).astype(np.float32)
 
 # %% ../nbs/12_cnn_features.ipynb #d8fa29fc
 @torch.no_grad()
 def stage_features(
-    model: nn.Module,        # the network
-    X: torch.Tensor,         # inputs (N, C, H, W)
-    stages,                  # names of submodules, as in `model.named_modules()`
-    grid: int = 3,           # each output is average-pooled to at most `grid`×`grid` positions
-    batch_size: int = 500,   # inputs per forward pass
-    dim: int | None = None,  # project every stage to this many features (None: keep them all)
+    model: nn.Module,          # the network
+    X: torch.Tensor,           # inputs (N, C, H, W)
+    stages,                    # names of submodules, as in `model.named_modules()`
+    grid: int | None = None,   # average-pool each output to at most `grid`×`grid` positions first (None: the full map)
+    batch_size: int = 500,     # inputs per forward pass
+    dim: int | None = None,    # project every stage to this many features (None: keep them all)
 ) -> list[np.ndarray]:
-    "Per stage, the outputs for `X` average-pooled to at most `grid`×`grid`, flattened, and (with `dim`) projected to `dim` features."
+    "Per stage, the outputs for `X` (optionally average-pooled to `grid`×`grid`), flattened, and (with `dim`) projected to `dim` features."
     device = next(model.parameters()).device
     chunks = [stage_outputs(model, X[i:i + batch_size].to(device), stages) for i in range(0, len(X), batch_size)]
     out = []
     for k in range(len(stages)):
         h = torch.cat([c[k] for c in chunks])
-        f = F.adaptive_avg_pool2d(h, min(grid, h.shape[-1])).flatten(1).cpu().numpy()
+        if grid is not None: h = F.adaptive_avg_pool2d(h, min(grid, h.shape[-1]))
+        f = h.flatten(1).cpu().numpy()
         out.append(f if dim is None else random_projection(f, dim, seed=k))
     return out
 
@@ -139,16 +145,17 @@ def stage_features(
 def linear_probe(
     F_train,          # training features (N, d)
     y_train,          # training labels (N,)
-    F_test,           # test features (M, d)
-    y_test,           # test labels (M,)
+    F_test,           # test features (M, d), or a tuple of such sets (e.g. validation and test)
+    y_test,           # test labels (M,), or a tuple of label arrays matching `F_test`
     C: float = 0.5,   # inverse strength of the logistic regression's L2 penalty
-) -> float:
-    "Test accuracy of a standardised logistic-regression probe trained on frozen features."
+) -> float | list[float]:
+    "Test accuracy of a standardised logistic-regression probe trained on frozen features (a list, one per set, when `F_test` is a tuple)."
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
     clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=300))
     clf.fit(F_train, np.asarray(y_train))
+    if isinstance(F_test, tuple): return [float(clf.score(f, np.asarray(y))) for f, y in zip(F_test, y_test)]
     return float(clf.score(F_test, np.asarray(y_test)))
 
 # %% ../nbs/12_cnn_features.ipynb #6804fe99
