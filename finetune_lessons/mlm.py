@@ -403,9 +403,9 @@ class MeanPoolClassifier(nn.Module):
              input_ids,           # token ids (B, T)
              attention_mask,      # 1 for real tokens, 0 for padding (B, T)
             ) -> torch.Tensor:
-        "Mean of the last hidden states over the real tokens (and any virtual tokens prepended by prompt tuning): (B, H)."
+        "Mean of the last hidden states over the real tokens, plus any virtual tokens a prompt-tuning wrapper prepends (lesson 5's `PooledClassifier` leaves those out): (B, H)."
         h = encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (B, T, H)
-        if h.shape[1] > attention_mask.shape[1]:  # prompt tuning prepends virtual tokens: read them too
+        if h.shape[1] > attention_mask.shape[1]:  # a prompt-tuning wrapper prepended virtual tokens: this pool counts them in
             extra = attention_mask.new_ones(len(h), h.shape[1] - attention_mask.shape[1])
             attention_mask = torch.cat([extra, attention_mask], 1)
         m = attention_mask.unsqueeze(-1).to(h.dtype)

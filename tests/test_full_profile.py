@@ -61,7 +61,7 @@ def test_lesson_runs_in_the_full_profile(name, full_env):
         assert record['profile'] == 'full' and record['device'] == 'cpu', record['profile_reason']
         if slug == 'masked_lm':  # pretraining seeds with paired controls, and the counting baseline on the same probe
             m = record['metrics']
-            assert len(m['pretraining_seeds']) >= 3 and m['pretraining_gain']['probe']['n'] == 3 * len(m['pretraining_seeds'])
+            assert len(m['pretraining_seeds']) >= 3 and m['pretraining_gain']['probe']['n'] == len(m['pretraining_seeds'])  # one value per pretraining seed
             assert {'probe', 'fine-tune', 'input embeddings'} <= set(m['counts_gain'])
             assert {'probe', 'fine-tune'} <= set(m['real_text']['gain_vs_counts']) and len(m['real_text']['counts_accuracy']) == 2  # real text: (d) against word counts
 
