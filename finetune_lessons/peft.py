@@ -291,7 +291,7 @@ class PooledClassifier(nn.Module):
 
 # %% ../nbs/15_peft.ipynb #0d3dcfdf
 @patch
-def forward(
+def forward(  # noqa: F811 (fastcore's @patch attaches it to PooledClassifier; LoRALinear's is another class's)
     self: PooledClassifier,
     input_ids,            # token ids (B, T)
     attention_mask=None,  # (B, T); default all ones
