@@ -15,8 +15,8 @@ import torch
 __all__ = ['PROFILES', 'PROFILE_ENV', 'SCALE_ENV', 'WEIGHTS_ENV', 'RESNET18_FILE', 'LessonError', 'set_seed', 'rng_kept',
            'get_device', 'count_params', 'eval_mode', 'WeightsSource', 'Profile', 'hub_reachable', 'published_weights',
            'imagenet_source', 'get_profile', 'pick', 'claims_checked', 'cache_dir', 'repo_root', 'results_dir',
-           'mean_std', 'fmt_mean_std', 'paired_ci', 'fmt_ci', 'save_results', 'load_results', 'results_table', 'Timer',
-           'check_answer', 'check_findings']
+           'mean_std', 'fmt_mean_std', 'paired_ci', 'fmt_ci', 'verdict', 'save_results', 'load_results',
+           'results_table', 'Timer', 'check_answer', 'check_findings']
 
 # %% ../nbs/00_core.ipynb #d121dcfd
 class LessonError(Exception):
@@ -286,6 +286,15 @@ def fmt_ci(
     "'+0.041 [+0.012, +0.070]' from a `paired_ci` dict, with ' (tie)' when the interval holds 0."
     s = f"{c['mean']:+.{digits}f} [{c['lo']:+.{digits}f}, {c['hi']:+.{digits}f}]"
     return s + (' (tie)' if c['tie'] else '')
+
+def verdict(
+    c: dict,                 # as `paired_ci` returns it, for A minus B
+    better: str = 'beats',   # said when the whole interval is above 0
+    worse: str = 'trails',   # said when the whole interval is below 0
+    tie: str = 'ties with',  # said when the interval holds 0
+) -> str:
+    "The words for 'A ? B' from a paired interval: one vocabulary for every lesson, and a tie is never ranked."
+    return tie if c['tie'] else better if c['mean'] > 0 else worse
 
 # %% ../nbs/00_core.ipynb #cd644678
 def save_results(
