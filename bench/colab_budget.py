@@ -13,7 +13,7 @@ attention FLOPs are linear in the batch), multiplies by the configured counts an
 It prints a Markdown table per lesson for two variants: 'current' is the full profile as it was before the T4 cuts
 (two learning rates per method in lesson 5), 'proposed' the one the lessons now use (one rate each). It exits 1 when,
 for the checked variant (default: proposed), a lesson is over 15 min or the course over 60 with fp16 autocast where the
-package applies it (`fit`, `pretrain_mlm`, `mean_pooled_features`) and fp32 for the rows marked † (other helpers).
+package applies it (`fit`, `pretrain_mlm`, `pooled_features`) and fp32 for the rows marked † (other helpers).
 Measuring takes ~100 s of CPU (two cores; longer on a busy machine).
 
     PYTHONPATH=$PWD OMP_NUM_THREADS=2 python bench/colab_budget.py [--gpu t4|a100|h100|h200] [--check current|proposed]
@@ -62,7 +62,7 @@ HOST_S_PROPOSED = dict(HOST_S)
 # ---------------------------------------------------------------------------------------------------------------
 # Workloads. net: a key of NETS below, or {key: runs} when one row spans several networks (then runs is ignored).
 # n: examples per run (steps x batch for training); steps: per run (default ceil(n / batch)); amp: True where the
-# row runs inside `fit`, `pretrain_mlm` or `mean_pooled_features` (or through a model `fit` already wrapped), which
+# row runs inside `fit`, `pretrain_mlm` or `pooled_features` (or through a model `fit` already wrapped), which
 # autocast to fp16 on a T4; False where another forward-only helper (features, evaluation) runs outside them.
 # prop: overrides for the proposed variant (None: unchanged).
 def W(lesson, cell, what, net, mode, batch, n, runs=1, steps=None, amp=True, prop=None):
@@ -71,9 +71,9 @@ def W(lesson, cell, what, net, mode, batch, n, runs=1, steps=None, amp=True, pro
 
 R18, PEFT = 'resnet18@64', lambda m, t: f"peft:{m}@{t}"
 SHOTS13 = (1, 5, 10, 50)
-PEFT_TRAIN = {m: 3 for m in ('full', 'full [CLS]', 'top layers', 'bitfit', 'lora (ours)', 'adapters', 'ia3', 'prompt tuning',
-                             'prefix tuning')}  # 27 training runs: one literature rate per method, 3 seeds (the probe takes no steps)
-PEFT_EVAL = {**PEFT_TRAIN, 'probe': 3}          # 30 scored runs
+PEFT_TRAIN = {m: 3 for m in ('full', 'full (frozen embeddings)', 'full [CLS]', 'top layers', 'bitfit', 'lora (ours)', 'adapters', 'ia3',
+                             'prompt tuning', 'prefix tuning')}  # 30 training runs: one literature rate per method, 3 seeds (the probe takes no steps)
+PEFT_EVAL = {**PEFT_TRAIN, 'probe': 3}          # 33 scored runs
 PEFT_WARM = {'probe': 3, 'prompt tuning': 3, 'prefix tuning': 3}  # warm-start features: the base's once per seed, the prompt methods' own
 def peft_nets(runs, t): return {PEFT(m, t): r for m, r in runs.items()}
 
@@ -146,7 +146,7 @@ WORKLOADS = [
     # -- lesson 15: PEFT on SST-2, bert-base, 300 steps x 32 per run --------------------------------------------
     W('15', '[run]', 'warm-start features: 4,096 x 64 tokens (the base once per seed; prompt and prefix tuning per run)',
       peft_nets(PEFT_WARM, 64), 'fwd', 256, 4096, amp=True),  # pooled_features autocasts on a GPU
-    W('15', '[run]', 'training: 300 steps x 32 sentences per run (27 runs, one literature rate per method)',
+    W('15', '[run]', 'training: 300 steps x 32 sentences per run (30 runs, one literature rate per method)',
       peft_nets(PEFT_TRAIN, SST2_TRAIN_TOKENS), 'train', 32, 9600),
     W('15', '[run]', 'loss before and after: 2 x 64 sentences', peft_nets(PEFT_EVAL, SST2_EVAL_TOKENS), 'fwd', 64, 128),
     W('15', '[run] [score]', 'validation 1,000 + test 872 sentences', peft_nets(PEFT_EVAL, SST2_EVAL_TOKENS), 'fwd', 256, 1872),
@@ -198,7 +198,7 @@ def build(key):
             return o.float().pow(2).mean() if o.dim() > 2 else F.cross_entropy(o, torch.zeros(len(x), dtype=torch.long))
         return m, make, loss
     from transformers import BertConfig, BertForMaskedLM, BertModel
-    from finetune_lessons.mlm import MeanPoolClassifier, ToyLanguage, mlm_loss, small_bert
+    from finetune_lessons.mlm import PooledClassifier, ToyLanguage, mlm_loss, small_bert
     T = int(size)
     if name.startswith('toybert'):
         vocab = len(set(ToyLanguage().words()) | {'[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'})
@@ -213,8 +213,8 @@ def build(key):
         return base, _text_input(vocab, T), loss
     enc = base.bert if hasattr(base, 'bert') else base
     if name.endswith('-enc'):  # frozen mean-pooled features
-        return enc, _text_input(vocab, T), lambda m, x: MeanPoolClassifier.pool(m, x['input_ids'], x['attention_mask']).sum()
-    m = MeanPoolClassifier(enc, classes)
+        return enc, _text_input(vocab, T), lambda m, x: PooledClassifier.pool(m, x['input_ids'], x['attention_mask']).sum()
+    m = PooledClassifier(enc, classes)
     return m, _text_input(vocab, T), lambda m, x: m(**x, labels=torch.zeros(len(x['input_ids']), dtype=torch.long)).loss
 
 def _text_input(vocab, T):
@@ -337,7 +337,7 @@ def main(argv=None):
           f"{p['transformer'][1]:g} for transformers, {p['cnn'][0]:g} / {p['cnn'][1]:g} for CNNs; {p['c_op'] * 1e6:g} us per aten op, {p['c_train'] * 1e3:g} ms per training step, {p['c_fwd'] * 1e3:g} ms per "
           f"forward batch\n\n† runs outside fit/pretrain_mlm (features, warm start, CPU work): fp32 unless that code gets autocast too.")
     totals = {v: report(v, p) for v in ('current', 'proposed')}
-    # the check: 16-bit where the package's autocast reaches (fit, pretrain_mlm, mean_pooled_features), fp32 for the † rows
+    # the check: 16-bit where the package's autocast reaches (fit, pretrain_mlm, pooled_features), fp32 for the † rows
     over = [(l, t[2]) for l, t in totals[args.check].items() if t[2] > LESSON_MAX_MIN]
     course = sum(t[2] for t in totals[args.check].values())
     print(f"\n(FLOPs counted in {time.perf_counter() - start:.0f} s on the CPU)")

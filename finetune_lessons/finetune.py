@@ -174,7 +174,7 @@ def cached_features(
     except LessonError:
         if type(model).__module__.startswith('transformers.'):  # a bare encoder: which pooling is the learner's choice (lesson 4)
             raise LessonError(f"{type(model).__name__} has no classifier head: pool it yourself, e.g. "
-                              "finetune_lessons.mlm.mean_pooled_features(model, input_ids, attention_mask)") from None
+                              "finetune_lessons.mlm.pooled_features(model, input_ids, attention_mask)") from None
         raise
     parent, _, attr = path.rpartition('.')
     parent = model.get_submodule(parent)

@@ -20,10 +20,10 @@ from .core import LessonError, eval_mode, set_seed
 from .train import amp_tools
 
 # %% auto #0
-__all__ = ['SPECIAL_TOKENS', 'TOY_CLASSES', 'TOY_FRAMES', 'NEUTRAL_FRAMES', 'TOY_MAX_LEN', 'mask_tokens', 'train_wordpiece',
-           'encode', 'word_tokenizer', 'ToyLanguage', 'small_bert', 'mlm_loss', 'mlm_eval_loss',
+__all__ = ['SPECIAL_TOKENS', 'TOY_CLASSES', 'TOY_FRAMES', 'NEUTRAL_FRAMES', 'TOY_MAX_LEN', 'POOLINGS', 'mask_tokens',
+           'train_wordpiece', 'encode', 'word_tokenizer', 'ToyLanguage', 'small_bert', 'mlm_loss', 'mlm_eval_loss',
            'unigram_cross_entropy', 'toy_slot_distributions', 'toy_floor_cross_entropy', 'decay_groups',
-           'mlm_optimizer', 'mlm_step', 'pretrain_mlm', 'MeanPoolClassifier', 'mean_pooled_features', 'ppmi_svd',
+           'mlm_optimizer', 'mlm_step', 'pretrain_mlm', 'PooledClassifier', 'pooled_features', 'ppmi_svd',
            'mean_word_vectors', 'fill_mask', 'bert_is_pretrained']
 
 # %% ../nbs/14_masked_lm.ipynb #54dd5c86
@@ -388,55 +388,67 @@ def pretrain_mlm(
     return hist
 
 # %% ../nbs/14_masked_lm.ipynb #11e68b98
-class MeanPoolClassifier(nn.Module):
-    "Encoder → mean over real (non-pad) tokens → dropout → linear; returns `.loss` and `.logits` like transformers."
+POOLINGS = ('mean', 'cls')  # how a sequence becomes one vector: the mean over its real tokens, or its first ([CLS]) token
+
+class PooledClassifier(nn.Module):
+    "Encoder → one vector per sequence (mean over the real tokens, or `[CLS]`) → dropout → linear; `.loss` and `.logits` like transformers."
     def __init__(self,
-                 encoder: nn.Module,     # a transformers encoder (e.g. `BertModel`) with `config.hidden_size`
+                 encoder: nn.Module,     # a transformers encoder (e.g. `BertModel`, or a peft wrapper of one) with `config.hidden_size`
                  n_classes: int,         # number of classes
-                 dropout: float = 0.1,   # dropout before the linear head
+                 dropout: float = 0.1,   # dropout before the linear head (0: none)
+                 pooling: str = 'mean',  # 'mean' over the real tokens, or 'cls' (the first token's vector, as BERT's recipe reads it)
                 ):
         super().__init__()
-        self.encoder, self.dropout = encoder, nn.Dropout(dropout)
+        if pooling not in POOLINGS: raise LessonError(f"pooling={pooling!r}: choose 'mean' or 'cls'")
+        self.encoder, self.pooling, self.dropout = encoder, pooling, nn.Dropout(dropout) if dropout else nn.Identity()
         self.head = nn.Linear(encoder.config.hidden_size, n_classes)
     @staticmethod
-    def pool(encoder: nn.Module,  # the encoder
-             input_ids,           # token ids (B, T)
-             attention_mask,      # 1 for real tokens, 0 for padding (B, T)
+    def pool(encoder: nn.Module,     # the encoder
+             input_ids,              # token ids (B, T)
+             attention_mask,         # 1 for real tokens, 0 for padding (B, T)
+             pooling: str = 'mean',  # 'mean' or 'cls'
             ) -> torch.Tensor:
-        "Mean of the last hidden states over the real tokens, plus any virtual tokens a prompt-tuning wrapper prepends (lesson 5's `PooledClassifier` leaves those out): (B, H)."
-        h = encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (B, T, H)
-        if h.shape[1] > attention_mask.shape[1]:  # a prompt-tuning wrapper prepended virtual tokens: this pool counts them in
-            extra = attention_mask.new_ones(len(h), h.shape[1] - attention_mask.shape[1])
-            attention_mask = torch.cat([extra, attention_mask], 1)
+        "(B, H): the mean of the last hidden states over the real tokens, or the `[CLS]` vector; virtual tokens a prompt-tuning wrapper prepends are left out."
+        h = encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (B, n_virtual + T, H)
+        h = h[:, h.shape[1] - input_ids.shape[1]:]                                          # (B, T, H): the input's own positions
+        if pooling == 'cls': return h[:, 0]
         m = attention_mask.unsqueeze(-1).to(h.dtype)
         return (h * m).sum(1) / m.sum(1).clamp(min=1)
 
 # %% ../nbs/14_masked_lm.ipynb #53cc11a0
 @patch
-def forward(self: MeanPoolClassifier,
+def forward(self: PooledClassifier,
             input_ids,            # token ids (B, T)
             attention_mask=None,  # 1 for real tokens, 0 for padding (default: all ones)
             labels=None,          # class labels (B,): when given, `.loss` is their cross-entropy
            ):
     "`.logits` (B, C) and `.loss` (None without `labels`)."
     if attention_mask is None: attention_mask = torch.ones_like(input_ids)
-    logits = self.head(self.dropout(self.pool(self.encoder, input_ids, attention_mask)))  # (B, C)
+    logits = self.head(self.dropout(self.pool(self.encoder, input_ids, attention_mask, self.pooling)))  # (B, C)
     return SimpleNamespace(logits=logits, loss=None if labels is None else F.cross_entropy(logits, labels))
 
 # %% ../nbs/14_masked_lm.ipynb #c2b17963
 @torch.no_grad()
-def mean_pooled_features(
-    encoder: nn.Module,            # the frozen encoder
+def pooled_features(
+    model: nn.Module,              # a `PooledClassifier` (read with its own pooling) or a bare encoder (mean pooling)
     input_ids: torch.Tensor,       # token ids (N, T)
     attention_mask: torch.Tensor,  # 1 for real tokens, 0 for padding (N, T)
+    pooling: str | None = None,    # 'mean' or 'cls' instead of the model's own
     batch_size: int = 256,         # sequences per forward pass
+    mixed_precision: str = 'auto', # as `amp_tools` takes it ('auto': fp16/bf16 on a GPU, fp32 on a CPU)
 ) -> torch.Tensor:
-    "Frozen mean-pooled last-layer features (N, H) for a linear probe, in eval mode (no dropout); fp16/bf16 autocast on a GPU."
-    device = next(encoder.parameters()).device
-    autocast, _ = amp_tools(device)  # fp32 on a CPU
-    with eval_mode(encoder), autocast():
-        out = [MeanPoolClassifier.pool(encoder, input_ids[i:i + batch_size].to(device), attention_mask[i:i + batch_size].to(device)).float().cpu()
-               for i in range(0, len(input_ids), batch_size)]
+    "Frozen pooled last-layer features (N, H) for a linear probe, in eval mode (no dropout), without the padding columns a batch does not use; fp16/bf16 autocast on a GPU."
+    encoder, own = (model.encoder, model.pooling) if isinstance(model, PooledClassifier) else (model, 'mean')
+    pooling = pooling or own
+    if pooling not in POOLINGS: raise LessonError(f"pooling={pooling!r}: choose 'mean' or 'cls'")
+    device = next(model.parameters()).device
+    autocast, _ = amp_tools(device, mixed_precision)
+    out = []
+    with eval_mode(model), autocast():
+        for i in range(0, len(input_ids), batch_size):
+            att = attention_mask[i:i + batch_size]
+            n = int(att.any(0).nonzero().max()) + 1 if att.any() else att.shape[1]  # up to the last column any sequence uses
+            out.append(PooledClassifier.pool(encoder, input_ids[i:i + batch_size, :n].to(device), att[:, :n].to(device), pooling).float().cpu())
     return torch.cat(out)
 
 # %% ../nbs/14_masked_lm.ipynb #2ffc9156

@@ -7,24 +7,20 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from types import SimpleNamespace
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from fastcore.basics import patch
 
-from .core import LessonError, check_answer, count_params, eval_mode
-from .mlm import TOY_CLASSES
-from .train import amp_tools
+from .core import LessonError, check_answer, count_params
+from .mlm import TOY_CLASSES, PooledClassifier, pooled_features
 
 # %% auto #0
 __all__ = ['LORA_TARGETS', 'ORDER_FRAMES', 'NOUN_SPLIT', 'ADAPTER_TARGETS', 'METHODS', 'IA3_TARGETS', 'IA3_FEEDFORWARD',
            'LoRALinear', 'add_lora', 'merge_lora', 'noun_split', 'first_noun_task', 'kinds_named_task', 'Adapter',
-           'AdaptedLinear', 'add_adapters', 'bitfit', 'trainable_summary', 'PooledClassifier', 'pooled_features',
-           'peft_classifier', 'probe_warm_start', 'method_optimizer', 'trainable_state_dict', 'saved_size',
-           'check_lora_count']
+           'AdaptedLinear', 'add_adapters', 'bitfit', 'trainable_summary', 'peft_classifier', 'probe_warm_start',
+           'method_optimizer', 'trainable_state_dict', 'saved_size', 'check_lora_count']
 
 # %% ../nbs/15_peft.ipynb #ab4f6fbd
 class LoRALinear(nn.Module):
@@ -260,66 +256,9 @@ def trainable_summary(
     return f"trainable: {t:,} of {n:,} ({100 * t / n:.3f} %)"
 
 # %% ../nbs/15_peft.ipynb #2ef9bb37
-METHODS = ('full', 'full [CLS]', 'top layers', 'probe', 'bitfit', 'lora (ours)', 'lora (peft)', 'adapters', 'ia3', 'prompt tuning', 'prefix tuning')
+METHODS = ('full', 'full (frozen embeddings)', 'full [CLS]', 'top layers', 'probe', 'bitfit', 'lora (ours)', 'lora (peft)', 'adapters', 'ia3', 'prompt tuning', 'prefix tuning')
 IA3_TARGETS = r'.*\.(key|value)$|.*layer\.\d+\.output\.dense$'  # keys, values, feed-forward output (not attention.output.dense)
 IA3_FEEDFORWARD = r'.*layer\.\d+\.output\.dense$'                # IA3 scales this layer's *input*: the inner activations
-
-# %% ../nbs/15_peft.ipynb #b13d4730
-class PooledClassifier(nn.Module):
-    "Encoder → one vector per sequence (mean over the real tokens, or the `[CLS]` token) → linear head; `.loss` and `.logits` like transformers."
-    def __init__(
-        self,
-        encoder: nn.Module,    # a transformers encoder (or a peft wrapper of one) with `config.hidden_size`
-        n_classes: int,        # outputs of the head
-        pooling: str = 'mean', # 'mean' over the real tokens, or 'cls' (the first token's vector, as BERT's recipe reads it)
-    ):
-        super().__init__()
-        if pooling not in ('mean', 'cls'): raise LessonError(f"pooling={pooling!r}: choose 'mean' or 'cls'")
-        self.encoder, self.pooling, self.head = encoder, pooling, nn.Linear(encoder.config.hidden_size, n_classes)
-    def pool(
-        self,
-        input_ids,       # token ids (B, T)
-        attention_mask,  # 1 for real tokens, 0 for padding (B, T)
-        pooling=None,    # override `self.pooling`
-    ) -> torch.Tensor:
-        "(B, H): the mean over real tokens, or the `[CLS]` vector; virtual tokens prepended by prompt tuning are left out."
-        h = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (B, n_virtual + T, H)
-        h = h[:, h.shape[1] - input_ids.shape[1]:]                                              # (B, T, H): the real tokens
-        if (pooling or self.pooling) == 'cls': return h[:, 0]
-        m = attention_mask.unsqueeze(-1).to(h.dtype)
-        return (h * m).sum(1) / m.sum(1).clamp(min=1)
-
-# %% ../nbs/15_peft.ipynb #0d3dcfdf
-@patch
-def forward(  # noqa: F811 (fastcore's @patch attaches it to PooledClassifier; LoRALinear's is another class's)
-    self: PooledClassifier,
-    input_ids,            # token ids (B, T)
-    attention_mask=None,  # (B, T); default all ones
-    labels=None,          # (B,): when given, `.loss` is their cross-entropy
-):
-    "`.logits` (B, C) and `.loss` (None without `labels`)."
-    if attention_mask is None: attention_mask = torch.ones_like(input_ids)
-    logits = self.head(self.pool(input_ids, attention_mask))
-    return SimpleNamespace(logits=logits, loss=None if labels is None else F.cross_entropy(logits, labels))
-
-# %% ../nbs/15_peft.ipynb #96cea313
-@torch.no_grad()
-def pooled_features(
-    model: PooledClassifier,       # the classifier whose pooled vectors to read
-    input_ids: torch.Tensor,       # token ids (N, T)
-    attention_mask: torch.Tensor,  # (N, T)
-    pooling: str | None = None,    # override the model's pooling
-    batch_size: int = 256,         # sequences per forward pass
-) -> torch.Tensor:
-    "Pooled features (N, H) in eval mode, each batch cut to its longest sequence; fp16/bf16 autocast on a GPU."
-    device = next(model.parameters()).device
-    autocast, _ = amp_tools(device)
-    out = []
-    with eval_mode(model), autocast():
-        for i in range(0, len(input_ids), batch_size):
-            att = attention_mask[i:i + batch_size]; n = int(att.sum(1).max())
-            out.append(model.pool(input_ids[i:i + batch_size, :n].to(device), att[:, :n].to(device), pooling).float().cpu())
-    return torch.cat(out)
 
 # %% ../nbs/15_peft.ipynb #29f6c96f
 def _top_layers(encoder: nn.Module, k: int) -> nn.Module:
@@ -354,19 +293,19 @@ def peft_classifier(
     if method not in METHODS: raise LessonError(f"unknown PEFT method {method!r}: choose from {list(METHODS)}")
     task = TaskType.FEATURE_EXTRACTION  # peft wraps the bare encoder; the head is ours
     if method == 'probe': encoder.requires_grad_(False)  # 'full' and 'full [CLS]' change nothing: every weight trains
+    elif method == 'full (frozen embeddings)': encoder.get_input_embeddings().requires_grad_(False)  # the word embeddings only
     elif method == 'top layers': _top_layers(encoder, top_k)
     elif method == 'bitfit': bitfit(encoder)
     elif method == 'lora (ours)': add_lora(encoder, ['query', 'value'], r=r, alpha=2 * r)
     elif method == 'adapters': add_adapters(encoder, bottleneck=bottleneck)
-    elif method == 'lora (peft)':
-        encoder = get_peft_model(encoder, LoraConfig(task_type=task, r=r, lora_alpha=2 * r, target_modules=['query', 'value']))
+    elif method == 'lora (peft)': encoder = get_peft_model(encoder, LoraConfig(task_type=task, r=r, lora_alpha=2 * r, target_modules=['query', 'value']))
     elif method == 'ia3':
         encoder = get_peft_model(encoder, IA3Config(task_type=task, target_modules=IA3_TARGETS, feedforward_modules=IA3_FEEDFORWARD))
     elif method == 'prompt tuning':
         encoder = get_peft_model(encoder, PromptTuningConfig(task_type=task, num_virtual_tokens=virtual_tokens))
         if prompt_init_ids is not None: _prompt_from_ids(encoder, prompt_init_ids)
     elif method == 'prefix tuning': encoder = get_peft_model(encoder, PrefixTuningConfig(task_type=task, num_virtual_tokens=virtual_tokens))
-    return PooledClassifier(encoder, n_classes, pooling='cls' if method == 'full [CLS]' else 'mean')
+    return PooledClassifier(encoder, n_classes, dropout=0.0, pooling='cls' if method == 'full [CLS]' else 'mean')
 
 # %% ../nbs/15_peft.ipynb #b0c56318
 def probe_warm_start(

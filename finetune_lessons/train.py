@@ -17,8 +17,8 @@ from tqdm.auto import tqdm
 from .core import LessonError, eval_mode, get_device
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'tensor_loader', 'evaluate', 'History', 'mixed_precision_for', 'resolve_precision', 'make_accelerator',
-           'amp_tools', 'fit']
+__all__ = ['PRECISIONS', 'tensor_loader', 'evaluate', 'History', 'cpu_has_bf16', 'mixed_precision_for', 'resolve_precision',
+           'make_accelerator', 'amp_tools', 'fit']
 
 # %% ../nbs/02_train.ipynb #5b54f295
 def tensor_loader(
@@ -104,12 +104,21 @@ class History:
 # %% ../nbs/02_train.ipynb #4bd104b5
 PRECISIONS = ('auto', 'no', 'fp16', 'bf16')
 
+def cpu_has_bf16() -> bool:
+    "Whether this CPU computes bf16 natively (oneDNN's check: AVX-512 BF16 or AMX); a private op, so any failure means no."
+    try: return torch.backends.mkldnn.is_available() and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except Exception: return False
+
 def mixed_precision_for(
     device: torch.device | str | None = None,  # the training device (default: `get_device()`)
+    cpu_bf16: bool = False,                    # opt in: bf16 on a CPU that computes it natively (`cpu_has_bf16`)
 ) -> str:
-    "The precision `'auto'` means on `device` (default: the best one here): 'bf16', 'fp16' or 'no' (fp32)."
+    """The precision `'auto'` means on `device` (default: the best one here): 'bf16', 'fp16' or 'no' (fp32).
+    A CPU gets fp32 unless `cpu_bf16=True` and it has native bf16. That opt-in makes the numbers depend on the machine
+    (the same run on a CPU without bf16 computes in fp32 and prints slightly different ones), so it is off by default."""
     device = torch.device(device) if device is not None else get_device()
-    if device.type != 'cuda': return 'no'  # CPU and MPS train in fp32: the tiny profile's numbers do not move
+    if device.type == 'cpu': return 'bf16' if cpu_bf16 and cpu_has_bf16() else 'no'  # fp32 by default: numbers do not move
+    if device.type != 'cuda': return 'no'  # MPS trains in fp32
     # Tensor cores: bf16 from compute capability 8.0 (Ampere) on; fp16 before it (a T4 is 7.5). Not
     # torch.cuda.is_bf16_supported(), which can say True on a T4, where bf16 is only emulated and slow.
     return 'bf16' if torch.cuda.get_device_capability(device)[0] >= 8 else 'fp16'
@@ -117,11 +126,12 @@ def mixed_precision_for(
 def resolve_precision(
     mixed_precision: str,                      # 'auto', 'no', 'fp16' or 'bf16'
     device: torch.device | str | None = None,  # where training runs (default: `get_device()`)
+    cpu_bf16: bool = False,                    # 'auto' on a CPU: bf16 where it is native (see `mixed_precision_for`)
 ) -> str:
     "'no', 'fp16' or 'bf16' for `device` ('auto': `mixed_precision_for`); one-line errors for what it cannot run."
     if mixed_precision not in PRECISIONS: raise LessonError(f"mixed_precision={mixed_precision!r}: use 'auto', 'no', 'fp16' or 'bf16'")
     device = torch.device(device) if device is not None else get_device()
-    precision = mixed_precision_for(device) if mixed_precision == 'auto' else mixed_precision
+    precision = mixed_precision_for(device, cpu_bf16=cpu_bf16) if mixed_precision == 'auto' else mixed_precision
     if precision == 'fp16' and device.type != 'cuda':
         raise LessonError("fp16 mixed precision needs a CUDA GPU: use mixed_precision='bf16' on a CPU, or 'no'")
     return precision
@@ -142,9 +152,10 @@ def make_accelerator(
 def amp_tools(
     device: torch.device,           # where the model trains
     mixed_precision: str = 'auto',  # 'auto' (`mixed_precision_for` the device), 'no', 'fp16' or 'bf16'
+    cpu_bf16: bool = False,         # 'auto' on a CPU: bf16 where it is native (see `mixed_precision_for`)
 ) -> tuple:
     "(autocast, scaler) for a hand-written loop: `with autocast(): loss = ...`, then `scaler.scale(loss).backward()`."
-    precision = resolve_precision(mixed_precision, device)
+    precision = resolve_precision(mixed_precision, device, cpu_bf16)
     half = torch.float16 if precision == 'fp16' else torch.bfloat16
     autocast = lambda: torch.autocast(device.type, dtype=half, enabled=precision != 'no')
     return autocast, torch.amp.GradScaler(device.type, enabled=precision == 'fp16')  # fp16 gradients underflow unscaled

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from finetune_lessons.core import LessonError
-from finetune_lessons.mlm import (MeanPoolClassifier, ToyLanguage, decay_groups, encode, fill_mask, mask_tokens, mlm_eval_loss, mlm_loss,
+from finetune_lessons.mlm import (PooledClassifier, ToyLanguage, decay_groups, encode, fill_mask, mask_tokens, mlm_eval_loss, mlm_loss,
                                   pretrain_mlm, small_bert, train_wordpiece, unigram_cross_entropy)
 
 PAD, CLS, SEP, MASK, V = 0, 101, 102, 103, 30522
@@ -94,7 +94,7 @@ def test_tiny_pretraining_beats_unigram_on_a_repetitive_corpus():
 
 def test_mean_pool_ignores_padding():
     model = small_bert(50, hidden=16, layers=1).bert.eval()
-    clf = MeanPoolClassifier(model, 3, dropout=0.0).eval()
+    clf = PooledClassifier(model, 3, dropout=0.0).eval()
     x = torch.tensor([[2, 7, 8, 3]]); xp = torch.tensor([[2, 7, 8, 3, 0, 0]])
     with torch.no_grad():
         a = clf(x, torch.ones_like(x)).logits

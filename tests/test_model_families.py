@@ -165,7 +165,7 @@ def test_cached_features_are_the_input_of_the_output_layer(family):
     model = make().train()
     x, kw = (IMG, {}) if family in VISION else (IDS, {'attention_mask': MASK})
     if head is None:
-        with pytest.raises(LessonError, match='mean_pooled_features') as e: cached_features(model, x, **kw)
+        with pytest.raises(LessonError, match='pooled_features') as e: cached_features(model, x, **kw)
         return _one_line(e)
     out = model.get_submodule(head)
     feats = cached_features(model, x, batch_size=1, **kw)

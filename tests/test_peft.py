@@ -100,7 +100,7 @@ def test_bitfit_and_saved_state_hold_only_trainables():
 # --- the comparison's factory, warm start and optimizer (lesson 5) ---
 from finetune_lessons.peft import METHODS, first_noun_task, method_optimizer, peft_classifier, probe_warm_start
 
-TOY_LR = {'full': 1e-3, 'full [CLS]': 1e-3, 'top layers': 1e-3, 'bitfit': 1e-1, 'lora (ours)': 3e-2, 'lora (peft)': 3e-2, 'adapters': 1e-2, 'ia3': 3e-1,
+TOY_LR = {'full': 1e-3, 'full (frozen embeddings)': 1e-3, 'full [CLS]': 1e-3, 'top layers': 1e-3, 'bitfit': 1e-1, 'lora (ours)': 3e-2, 'lora (peft)': 3e-2, 'adapters': 1e-2, 'ia3': 3e-1,
           'prompt tuning': 3e-2, 'prefix tuning': 1e-1}
 
 
@@ -146,12 +146,12 @@ def test_peft_classifier_trains_only_the_method_and_the_head():
 
 def test_probe_warm_start_copies_the_logistic_regression():
     from sklearn.linear_model import LogisticRegression
-    from finetune_lessons.mlm import mean_pooled_features
+    from finetune_lessons.mlm import pooled_features
     ids, att, y = _toy_batch()
     for labels in (y, (y > 0).long()):  # three classes, then two (one row of coefficients becomes two logits)
         torch.manual_seed(0)
         model = probe_warm_start(peft_classifier(_bert().bert, 'probe', int(labels.max()) + 1), ids, att, labels)
-        f = mean_pooled_features(model.encoder, ids, att).numpy()
+        f = pooled_features(model.encoder, ids, att).numpy()
         expected = LogisticRegression(max_iter=2000).fit(f, labels.numpy()).predict(f)
         with torch.no_grad(): assert (model.eval()(ids, att).logits.argmax(-1).numpy() == expected).all()
 

@@ -51,7 +51,7 @@ def test_mixed_precision_choice_with_capability_mocked(monkeypatch):
         monkeypatch.setattr(torch.cuda, 'is_bf16_supported', lambda *a, **k: True)  # what a T4 can answer; must not matter
         assert mixed_precision_for('cuda') == expected
     assert mixed_precision_for('cpu') == 'no'
-    monkeypatch.setattr(train, 'mixed_precision_for', lambda device=None: 'bf16')
+    monkeypatch.setattr(train, 'mixed_precision_for', lambda device=None, cpu_bf16=False: 'bf16')
     assert make_accelerator('auto').mixed_precision == 'bf16'  # 'auto' goes through the choice
     assert make_accelerator('no').mixed_precision == 'no'
 
@@ -93,3 +93,16 @@ def test_amp_tools_follow_the_same_choice_with_capability_mocked(monkeypatch):
             assert autocast().fast_dtype == dtype
     autocast, scaler = amp_tools(torch.device('cpu'))
     assert not scaler.is_enabled() and not autocast()._enabled  # the CPU trains in fp32: both pass through
+
+
+def test_cpu_stays_fp32_by_default_even_with_native_bf16(monkeypatch):
+    "bf16 on a CPU is an opt-in (`cpu_bf16=True`) and only where the CPU has it natively; every default stays fp32."
+    import finetune_lessons.train as train
+    for native in (True, False):
+        monkeypatch.setattr(train, 'cpu_has_bf16', lambda native=native: native)
+        assert train.mixed_precision_for('cpu') == 'no' and train.resolve_precision('auto', 'cpu') == 'no'
+        assert not train.amp_tools(torch.device('cpu'))[0]()._enabled
+        assert train.mixed_precision_for('cpu', cpu_bf16=True) == ('bf16' if native else 'no')
+        assert train.amp_tools(torch.device('cpu'), cpu_bf16=True)[0]()._enabled == native
+    monkeypatch.undo()
+    assert isinstance(train.cpu_has_bf16(), bool)  # the real check answers yes or no, never raises
