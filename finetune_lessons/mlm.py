@@ -21,10 +21,10 @@ from .train import amp_tools
 
 # %% auto #0
 __all__ = ['SPECIAL_TOKENS', 'TOY_CLASSES', 'TOY_FRAMES', 'NEUTRAL_FRAMES', 'TOY_MAX_LEN', 'POOLINGS', 'mask_tokens',
-           'train_wordpiece', 'encode', 'word_tokenizer', 'ToyLanguage', 'small_bert', 'mlm_loss', 'mlm_eval_loss',
-           'unigram_cross_entropy', 'toy_slot_distributions', 'toy_floor_cross_entropy', 'decay_groups',
-           'mlm_optimizer', 'mlm_step', 'pretrain_mlm', 'PooledClassifier', 'pooled_features', 'ppmi_svd',
-           'mean_word_vectors', 'fill_mask', 'bert_is_pretrained']
+           'train_wordpiece', 'encode', 'word_tokenizer', 'ToyLanguage', 'small_bert', 'mlm_loss', 'trim_padding',
+           'mlm_eval_loss', 'unigram_cross_entropy', 'toy_slot_distributions', 'toy_floor_cross_entropy',
+           'decay_groups', 'mlm_optimizer', 'mlm_step', 'pretrain_mlm', 'PooledClassifier', 'pooled_features',
+           'token_bags', 'ppmi_svd', 'mean_word_vectors', 'fill_mask', 'bert_is_pretrained']
 
 # %% ../nbs/14_masked_lm.ipynb #54dd5c86
 def mask_tokens(
@@ -228,8 +228,19 @@ def mlm_loss(
         return F.cross_entropy(model.cls(hidden[chosen]), labels[chosen])   # (n_chosen, V) logits
     return model(input_ids=input_ids, attention_mask=attention_mask, labels=labels).loss
 
+# %% ../nbs/14_masked_lm.ipynb #89a22fdb
+def trim_padding(
+    ids: torch.Tensor,  # token ids (B, T), padded on the right
+    pad_token_id: int,  # the id of [PAD]
+    *others,            # tensors of the same (B, T) shape, cut alike (labels, masks)
+) -> tuple:
+    "(ids, *others) without the trailing columns that are padding in every row: a batch costs its longest row, not `max_length`."
+    real = (ids != pad_token_id).any(0).nonzero()
+    n = int(real.max()) + 1 if len(real) else 1
+    return (ids[:, :n], *(o[:, :n] for o in others))
+
 # %% ../nbs/14_masked_lm.ipynb #7e9c80ed
-@torch.no_grad()
+@torch.inference_mode()
 def mlm_eval_loss(
     model,                    # the masked language model
     masked_ids: torch.Tensor, # the evaluation set, masked once (N, T)
@@ -243,8 +254,8 @@ def mlm_eval_loss(
     total, n = 0.0, 0
     with eval_mode(model):
         for i in range(0, len(masked_ids), batch_size):
-            x, y = masked_ids[i:i + batch_size].to(device), labels[i:i + batch_size].to(device)
-            att = (original[i:i + batch_size] != pad_token_id).long().to(device)
+            o, x, y = trim_padding(original[i:i + batch_size], pad_token_id, masked_ids[i:i + batch_size], labels[i:i + batch_size])
+            x, y, att = x.to(device), y.to(device), (o != pad_token_id).long().to(device)
             k = int((y != -100).sum())
             if k: total += float(mlm_loss(model, x, y, pad_token_id, att)) * k; n += k
     return total / max(n, 1)
@@ -378,7 +389,7 @@ def pretrain_mlm(
     g = torch.Generator().manual_seed(seed)  # draws the batches and the masks
     hist = dict(step=[], train_loss=[], eval_step=[], eval_loss=[], probes={k: [] for k in probes or {}}); model.train()
     for step in tqdm(range(1, steps + 1), desc='MLM pretraining', disable=not progress, mininterval=1):
-        batch = train_ids[torch.randint(len(train_ids), (batch_size,), generator=g)]
+        batch, = trim_padding(train_ids[torch.randint(len(train_ids), (batch_size,), generator=g)], tokenizer.pad_token_id)  # (B, longest)
         hist['step'].append(step); hist['train_loss'].append(mlm_step(model, batch, tokenizer, opt, sched, autocast, scaler, g))
         if (eval_set is not None or probes) and (step % eval_every == 0 or step == steps):
             hist['eval_step'].append(step)
@@ -452,31 +463,45 @@ def pooled_features(
     return torch.cat(out)
 
 # %% ../nbs/14_masked_lm.ipynb #2ffc9156
-def ppmi_svd(
-    ids: torch.Tensor,     # token ids (N, T) of the corpus, one sentence per row
+def token_bags(
+    ids: torch.Tensor,     # token ids (N, T), one sentence per row
     vocab_size: int,       # the tokenizer's vocabulary size
-    dim: int,              # the width of the word vectors
-    special_token_ids=(),  # ids left out of the counts ([PAD], [CLS], [SEP], ...)
+    special_token_ids=(),  # ids left out ([PAD], [CLS], [SEP], ...)
+):
+    "(N, V) sparse document-term matrix of a tokenised corpus: how often each word occurs in each row."
+    import scipy.sparse as sp
+    rows, cols = np.repeat(np.arange(len(ids)), ids.shape[1]), ids.reshape(-1).numpy()
+    keep = ~np.isin(cols, list(special_token_ids))
+    return sp.csr_matrix((np.ones(int(keep.sum())), (rows[keep], cols[keep])), shape=(len(ids), vocab_size))  # repeats summed
+
+# %% ../nbs/14_masked_lm.ipynb #eb8a9eb0
+def ppmi_svd(
+    bags,           # (N, V) document-term counts, sparse or dense: `token_bags`, or e.g. sklearn's `CountVectorizer`
+    dim: int,       # the width of the word vectors
+    seed: int = 0,  # seeds the randomized SVD (large vocabularies only)
 ) -> torch.Tensor:
-    "Count-based word vectors: PPMI of within-sentence co-occurrence counts, truncated SVD, rows U·√S (V, dim) (Levy & Goldberg 2014)."
-    bag = np.zeros((len(ids), vocab_size))                                     # (N, V) word counts per sentence
-    np.add.at(bag, (np.repeat(np.arange(len(ids)), ids.shape[1]), ids.reshape(-1).numpy()), 1)
-    bag[:, list(special_token_ids)] = 0
-    counts = bag.T @ bag - np.diag(bag.sum(0))                                  # (V, V) pairs of positions in one sentence
-    total, row, col = counts.sum(), counts.sum(1, keepdims=True), counts.sum(0, keepdims=True)
-    with np.errstate(divide='ignore', invalid='ignore'): pmi = np.log(counts * total / (row * col))
-    ppmi = np.where(np.isfinite(pmi) & (pmi > 0), pmi, 0.0)
-    U, S, _ = np.linalg.svd(ppmi)
-    return torch.tensor(U[:, :dim] * np.sqrt(S[:dim]), dtype=torch.float32)
+    "Count-based word vectors (V, dim): PPMI of within-document co-occurrence, truncated SVD, rows U·√S (Levy & Goldberg 2014)."
+    import scipy.sparse as sp
+    from sklearn.utils.extmath import randomized_svd, svd_flip
+    bags = sp.csr_matrix(bags, dtype=np.float64)
+    counts = (bags.T @ bags - sp.diags(np.asarray(bags.sum(0)).ravel())).tocoo()  # (V, V) pairs of positions in one document
+    counts.eliminate_zeros()
+    total, row, col = counts.sum(), np.asarray(counts.sum(1)).ravel(), np.asarray(counts.sum(0)).ravel()
+    pmi = np.log(counts.data * total / (row[counts.row] * col[counts.col]))
+    ppmi = sp.csr_matrix((np.maximum(pmi, 0), (counts.row, counts.col)), shape=counts.shape)  # sparse: only observed pairs
+    if ppmi.shape[0] <= 1000: U, S, Vt = np.linalg.svd(ppmi.toarray())  # a small vocabulary: exact, in milliseconds
+    else: U, S, Vt = randomized_svd(ppmi, dim, random_state=seed)  # Halko et al. 2011: the top `dim` only
+    U, Vt = svd_flip(U[:, :dim], Vt[:dim])  # a fixed sign per vector, whichever solver
+    return torch.tensor(U * np.sqrt(S[:dim]), dtype=torch.float32)
 
 def mean_word_vectors(
-    vectors: torch.Tensor,    # word vectors (V, H), e.g. from `ppmi_svd`
-    input_ids: torch.Tensor,  # token ids (N, T)
-    special_token_ids=(),     # ids not averaged ([PAD], [CLS], [SEP], ...)
+    vectors: torch.Tensor,  # word vectors (V, H), e.g. from `ppmi_svd`
+    bags,                   # (N, V) document-term counts (`token_bags`), sparse or dense
 ) -> torch.Tensor:
-    "Sentence vectors (N, H): the mean of the word vectors of each row's real tokens."
-    keep = (~torch.isin(input_ids, torch.as_tensor(list(special_token_ids)))).float().unsqueeze(-1)  # (N, T, 1)
-    return (vectors[input_ids] * keep).sum(1) / keep.sum(1).clamp(min=1)
+    "Document vectors (N, H): the mean of the word vectors of each row's words, repeats counted (zeros for a row with none)."
+    import scipy.sparse as sp
+    bags = sp.csr_matrix(bags, dtype=np.float64)
+    return torch.tensor(np.asarray(bags @ vectors.double().numpy()) / np.maximum(np.asarray(bags.sum(1)), 1), dtype=torch.float32)
 
 # %% ../nbs/14_masked_lm.ipynb #cff3019a
 @torch.no_grad()
