@@ -51,7 +51,8 @@ SST2_TRAIN_TOKENS = 40  # lesson 15 trims each batch to its longest example: lon
 SST2_EVAL_TOKENS = 64   # batches of 256 (validation sentences are longer): assume the 64-token cap is reached
 HOST_S = {  # CPU-only seconds per lesson (full profile), measured here with 2 threads
     '11': 5,    # Fashion-MNIST loading, model A's confusion matrix on the CPU
-    '12': 75,   # ICA of 8,000 patches (9 s) + 210 logistic-regression probes on every pooled feature (~0.3 s each, up to 2,304 features)
+    '12': 185,  # ICA of 8,000 patches (9 s) + 225 logistic-regression probes on whole stage maps, nothing compressed: ResNet-18 at 64 px,
+                # 1,000 images x up to 16,384 features, ~4 s per network, task and draw (30 of them); EfficientNet-Lite0 ~4.5 s per network and draw (10)
     '13': 40,   # grey -> 64 px RGB preprocessing, bookkeeping; decoding 1,500 Oxford-IIIT Pet JPEGs; pixel and mid-stage logistic probes
     '14': 35,   # corpus generation and tokenization (51k sentences, 21k reviews), ~80 small probes, PPMI + SVD, the exact floor
     '15': 25,   # 27 warm-start logistic regressions on 4,096 x 768 features (~0.5 s each), 30 small kinds probes, tokenizing SST-2

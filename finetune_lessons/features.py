@@ -13,7 +13,7 @@ from .core import LessonError, check_answer, eval_mode
 
 # %% auto #0
 __all__ = ['plot_filters', 'natural_patches', 'ica_filters', 'orientation_selectivity', 'stage_outputs', 'random_projection',
-           'stage_features', 'linear_probe', 'recalibrate_bn', 'relative_weight_change', 'check_best_stage']
+           'stage_features', 'linear_probe', 'recalibrate_bn', 'relative_weight_change', 'check_tied_stages']
 
 # %% ../nbs/12_cnn_features.ipynb #ca982ddb
 def plot_filters(
@@ -194,11 +194,15 @@ def relative_weight_change(
     return out
 
 # %% ../nbs/12_cnn_features.ipynb #ae9be6b2
-def check_best_stage(
-    answer: str | None,  # the learner's answer, a stage name (None: not answered yet)
-    probe_row: list,     # per stage, a `mean_std` dict of probe accuracy
-    stages,              # the stage names, in the order of `probe_row`
+def check_tied_stages(
+    answer,          # the learner's answer: a set of stage names (None: not answered yet)
+    runs,            # per draw, the per-stage test accuracies (draws × stages)
+    best: int,       # index of the validation-chosen best stage
+    stages,          # the stage names, in the order of each run
 ) -> bool | None:
-    "Self-check: is `answer` the stage whose probe accuracy (list of mean_std dicts) is highest?"
-    right = stages[int(np.argmax([s['mean'] for s in probe_row]))]
-    return check_answer(answer, right, 'compare the means in the digits row', 'answer_1')
+    "Self-check: is `answer` the set of stages whose paired test-accuracy difference from stage `best` has a 95 % interval holding 0?"
+    from finetune_lessons.core import paired_ci
+    runs = np.asarray(runs, dtype=float)
+    right = {s for k, s in enumerate(stages) if k == best or paired_ci(runs[:, best] - runs[:, k])['tie']}
+    return check_answer(None if answer is None else set(answer), right,
+                        'compute best minus each stage, draw by draw, with paired_ci; keep the stages whose interval holds 0', 'answer_1')

@@ -23,7 +23,7 @@ __all__ = ['IMAGENET_MODELS', 'SOURCE_CLASSES', 'TARGET_CLASSES', 'FASHION_MEAN'
            'imagenet_resnet', 'top_k', 'torch_home', 'write_stand_in_weights', 'PackagedWeights', 'efficientnet_lite0',
            'imagenet_classifier', 'to_input', 'grey_to_imagenet', 'conv_block', 'SmallCNN', 'PretrainConfig',
            'augment_collate', 'source_data', 'pretrain_model_a', 'save_checkpoint', 'load_checkpoint', 'model_a',
-           'check_nearest_class']
+           'check_least_certain']
 
 # %% ../nbs/11_imagenet_pretraining.ipynb #56f7e814
 IMAGENET_MODELS = ('resnet18', 'resnet34', 'resnet50')
@@ -336,12 +336,12 @@ def model_a(
         return model, meta
 
 # %% ../nbs/11_imagenet_pretraining.ipynb #418ad91c
-def check_nearest_class(
-    answer: str | None,      # the learner's class name; None while not answered
-    confusion: torch.Tensor, # counts: target classes (rows) × model A's predictions (columns)
-    row: int,                # the target class's row
-    columns=SOURCE_CLASSES,  # Fashion-MNIST class numbers of the columns
+def check_least_certain(
+    answer: str | None,      # the learner's target class name; None while not answered
+    confusion: torch.Tensor, # counts or shares: target classes (rows) × answers (columns)
+    rows=TARGET_CLASSES,     # Fashion-MNIST class numbers of the rows
 ) -> bool | None:
-    "Self-check: is `answer` the class name model A most often gives for target row `row`?"
-    right = FASHION_CLASSES[columns[int(confusion[row].argmax())]]
-    return check_answer(answer, right, f"look at row {row} of the matrix", 'answer_1')
+    "Self-check: is `answer` the name of the row whose most frequent answer takes the smallest share of that row?"
+    shares = confusion / confusion.sum(1, keepdim=True)
+    right = FASHION_CLASSES[rows[int(shares.max(1).values.argmin())]]
+    return check_answer(answer, right, "divide each row by its total, take each row's largest share, and find the row where it is smallest", 'answer_1')
