@@ -13,7 +13,8 @@ from .core import LessonError, check_answer, eval_mode
 
 # %% auto #0
 __all__ = ['plot_filters', 'natural_patches', 'ica_filters', 'orientation_selectivity', 'stage_outputs', 'random_projection',
-           'stage_features', 'linear_probe', 'recalibrate_bn', 'relative_weight_change', 'check_tied_stages']
+           'stage_features', 'fit_linear_probe', 'linear_probe', 'recalibrate_bn', 'relative_weight_change',
+           'check_tied_stages']
 
 # %% ../nbs/12_cnn_features.ipynb #ca982ddb
 def plot_filters(
@@ -142,6 +143,18 @@ def stage_features(
     return out
 
 # %% ../nbs/12_cnn_features.ipynb #d9579400
+def fit_linear_probe(
+    F_train,            # training features (N, d)
+    y_train,            # training labels (N,)
+    C: float = 0.5,     # inverse strength of the logistic regression's L2 penalty
+    max_iter: int = 300, # iterations of the solver (lbfgs)
+):
+    "The fitted probe: a scikit-learn pipeline, standardisation then logistic regression (`predict_proba`, `score`, ...)."
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=max_iter)).fit(F_train, np.asarray(y_train))
+
 def linear_probe(
     F_train,          # training features (N, d)
     y_train,          # training labels (N,)
@@ -149,12 +162,8 @@ def linear_probe(
     y_test,           # test labels (M,), or a tuple of label arrays matching `F_test`
     C: float = 0.5,   # inverse strength of the logistic regression's L2 penalty
 ) -> float | list[float]:
-    "Test accuracy of a standardised logistic-regression probe trained on frozen features (a list, one per set, when `F_test` is a tuple)."
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=300))
-    clf.fit(F_train, np.asarray(y_train))
+    "Test accuracy of a standardised logistic-regression probe (`fit_linear_probe`) on frozen features (a list, one per set, when `F_test` is a tuple)."
+    clf = fit_linear_probe(F_train, y_train, C)
     if isinstance(F_test, tuple): return [float(clf.score(f, np.asarray(y))) for f, y in zip(F_test, y_test)]
     return float(clf.score(F_test, np.asarray(y_test)))
 
