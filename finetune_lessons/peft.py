@@ -319,9 +319,11 @@ def probe_warm_start(
 ) -> PooledClassifier:
     "Set `model.head` to a logistic-regression probe on the model's own pooled features (LP-FT); returns `model`."
     from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
     n = min(len(labels), max_examples)
     if feats is None: feats = pooled_features(model, input_ids[:n], attention_mask[:n])
-    probe = LogisticRegression(C=C, max_iter=2000).fit(feats[:n].numpy(), labels[:n].numpy())
+    with threadpool_limits(1, user_api='blas'):  # one BLAS thread: torch's OpenMP workers spin after each op and starve OpenBLAS's (5x slower fits on 2 cores)
+        probe = LogisticRegression(C=C, max_iter=2000).fit(feats[:n].numpy(), labels[:n].numpy())
     coef, bias = torch.tensor(probe.coef_), torch.tensor(probe.intercept_)
     if len(probe.classes_) == 2: coef, bias = torch.cat([-coef, coef]) / 2, torch.cat([-bias, bias]) / 2  # binary: one row → two logits
     with torch.no_grad(): model.head.weight.copy_(coef); model.head.bias.copy_(bias)
