@@ -283,8 +283,8 @@ def fmt_ci(
     c: dict,         # as `paired_ci` returns it
     digits: int = 3, # decimals shown
 ) -> str:
-    "'+0.041 [+0.012, +0.070]' from a `paired_ci` dict, with ' (tie)' when the interval holds 0; one more decimal where an end would print as ±0."
-    if any(c[e] != 0 and f"{abs(c[e]):.{digits}f}" == f"{0:.{digits}f}" for e in ('lo', 'hi')): digits += 1  # so its side of 0 shows
+    "'+0.041 [+0.012, +0.070]' from a `paired_ci` dict, with ' (tie)' when the interval holds 0; more decimals (up to 6) where an end would print as ±0."
+    while digits < 6 and any(c[e] != 0 and f"{abs(c[e]):.{digits}f}" == f"{0:.{digits}f}" for e in ('lo', 'hi')): digits += 1  # so its side of 0 shows
     s = f"{c['mean']:+.{digits}f} [{c['lo']:+.{digits}f}, {c['hi']:+.{digits}f}]"
     return s + (' (tie)' if c['tie'] else '')
 
