@@ -113,13 +113,8 @@ def random_projection(
     seed: int = 0,         # with the shapes, picks the matrix
 ) -> np.ndarray:
     "`features` (N, d) times a fixed Gaussian (d, dim) matrix scaled by 1/√dim (Johnson–Lindenstrauss): any width becomes `dim` features."
-    return features @ _gaussian_matrix(seed, features.shape[1], dim)
-
-from functools import lru_cache
-@lru_cache(maxsize=64)
-def _gaussian_matrix(seed: int, d: int, dim: int) -> np.ndarray:
-    rng = np.random.default_rng([seed, d, dim])  # the same matrix for the same shapes, in any network
-    return (rng.standard_normal((d, dim)) / np.sqrt(dim)).astype(np.float32)
+    rng = np.random.default_rng([seed, features.shape[1], dim])  # the same matrix for the same shapes, in any network
+    return features @ (rng.standard_normal((features.shape[1], dim)) / np.sqrt(dim))
 
 # %% ../nbs/12_cnn_features.ipynb #d8fa29fc
 @torch.no_grad()
